@@ -1,0 +1,564 @@
+//! The background updater: configuration, one refresh cycle, the loop and its handle.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use diesel::Table;
+use diesel::query_builder::QueryFragment;
+use tachometer::builtin::{
+    DATABASE_RECORDS, DATABASE_RECORDS_LAST_REFRESH_TIMESTAMP_SECONDS,
+    DATABASE_RECORDS_REFRESH_DURATION_SECONDS, DATABASE_RECORDS_REFRESH_ERRORS_TOTAL,
+};
+use tachometer::{Counter, Gauge, Histogram, Registry};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use crate::backend::CountConnection;
+use crate::error::{RefreshError, StartError};
+use crate::table::{CountMode, TableName, TableOptions, TrackedTable};
+
+/// Refresh interval when none is configured.
+pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(60);
+/// Per-table timeout when none is configured.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Under [`CountMode::Auto`], estimates below this many rows are replaced by an exact count.
+pub const DEFAULT_AUTO_EXACT_BELOW: u64 = 10_000;
+
+/// Configures which tables to count and how; [`start`](RecordsUpdater::start) runs it.
+///
+/// `C` is the sync diesel connection type of the database: `SqliteConnection`, `PgConnection`
+/// or `MysqlConnection`. See the [crate documentation](crate) for an example.
+#[must_use = "an updater does nothing until it is started"]
+pub struct RecordsUpdater<C: CountConnection> {
+    source: Source<C>,
+    tables: Vec<TrackedTable>,
+    interval: Duration,
+    jitter: Option<Duration>,
+    timeout: Duration,
+    mode: CountMode,
+    auto_exact_below: u64,
+    registry: Option<Registry>,
+}
+
+impl<C: CountConnection> RecordsUpdater<C> {
+    /// Counts through one connection made from `url` (a file path for SQLite), kept open between
+    /// refreshes and made again after any failure.
+    ///
+    /// The URL is used only to connect: it never appears in a log line, an error or a label.
+    pub fn from_url(url: impl Into<String>) -> Self {
+        Self::with_source(Source::Url {
+            url: url.into(),
+            idle: Mutex::new(None),
+        })
+    }
+
+    /// Counts through connections taken from an r2d2 pool, such as the application's own.
+    ///
+    /// Each refresh of each table holds one connection for the time of its query. Waiting for a
+    /// free connection counts against the table's timeout.
+    #[cfg(feature = "r2d2")]
+    pub fn from_pool(pool: diesel::r2d2::Pool<diesel::r2d2::ConnectionManager<C>>) -> Self {
+        Self::with_source(Source::Pool(pool))
+    }
+
+    fn with_source(source: Source<C>) -> Self {
+        RecordsUpdater {
+            source,
+            tables: Vec::new(),
+            interval: DEFAULT_INTERVAL,
+            jitter: None,
+            timeout: DEFAULT_TIMEOUT,
+            mode: CountMode::Auto,
+            auto_exact_below: DEFAULT_AUTO_EXACT_BELOW,
+            registry: None,
+        }
+    }
+
+    /// Tracks `table` (a diesel `table!` type, such as `schema::sessions::table`) under the
+    /// `table` label value `label`, with the updater's default mode and timeout.
+    pub fn track<T>(self, table: T, label: impl Into<String>) -> Self
+    where
+        T: Table + QueryFragment<C::Backend>,
+    {
+        self.track_with(table, label, TableOptions::new())
+    }
+
+    /// Tracks `table` under `label` with its own mode or timeout.
+    pub fn track_with<T>(
+        mut self,
+        table: T,
+        label: impl Into<String>,
+        options: TableOptions,
+    ) -> Self
+    where
+        T: Table + QueryFragment<C::Backend>,
+    {
+        let rendered = C::render_table(&table);
+        let sql = rendered
+            .strip_suffix(" -- binds: []")
+            .unwrap_or(&rendered)
+            .trim();
+        // A `table!` type always renders as quoted identifiers.
+        let name = TableName::parse(sql, C::QUOTE)
+            .unwrap_or_else(|| panic!("diesel rendered a table as `{sql}`, not a quoted name"));
+
+        self.tables.push(TrackedTable {
+            label: label.into(),
+            name,
+            options,
+        });
+        self
+    }
+
+    /// Time between the start of one refresh cycle and the next (default 60 s), plus jitter.
+    pub fn interval(mut self, interval: Duration) -> Self {
+        self.interval = interval;
+        self
+    }
+
+    /// Each wait between cycles is the interval plus a random extra between zero and `jitter`
+    /// (default: a tenth of the interval), so replicas started together drift apart.
+    pub fn jitter(mut self, jitter: Duration) -> Self {
+        self.jitter = Some(jitter);
+        self
+    }
+
+    /// How long one refresh of one table may take before it counts as failed (default 10 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The count mode of tables tracked without their own (default [`CountMode::Auto`]).
+    pub fn mode(mut self, mode: CountMode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// Under [`CountMode::Auto`], an estimate below `rows` is replaced by an exact count
+    /// (default 10 000). `0` trusts every estimate the database has.
+    pub fn auto_exact_below(mut self, rows: u64) -> Self {
+        self.auto_exact_below = rows;
+        self
+    }
+
+    /// Writes the gauges to `registry` instead of [`tachometer::global()`].
+    pub fn registry(mut self, registry: Registry) -> Self {
+        self.registry = Some(registry);
+        self
+    }
+
+    /// Checks the configuration and returns an updater that refreshes only when asked
+    /// ([`Updater::refresh`]) until [`Updater::spawn`] starts its loop.
+    pub fn build(self) -> Result<Updater, StartError> {
+        if self.tables.is_empty() {
+            return Err(StartError::NoTables);
+        }
+        if self.interval.is_zero() {
+            return Err(StartError::ZeroDuration("refresh interval"));
+        }
+        let mut labels = HashSet::new();
+        for table in &self.tables {
+            if table.label.is_empty() {
+                return Err(StartError::EmptyLabel);
+            }
+            if !labels.insert(table.label.as_str()) {
+                return Err(StartError::DuplicateLabel(table.label.clone()));
+            }
+            if self.timeout.is_zero() || table.options.timeout == Some(Duration::ZERO) {
+                return Err(StartError::ZeroDuration("refresh timeout"));
+            }
+        }
+
+        let registry = self
+            .registry
+            .unwrap_or_else(|| tachometer::global().clone());
+        let tables = self
+            .tables
+            .into_iter()
+            .map(|table| TableState::new(&registry, table, self.mode, self.timeout))
+            .collect();
+        let source = Arc::new(self.source);
+        let auto_exact_below = self.auto_exact_below;
+        let count: BlockingCount = Arc::new(move |table, mode, budget| {
+            source.with_connection(|conn| count_rows(conn, table, mode, auto_exact_below, budget))
+        });
+
+        Ok(Updater {
+            inner: Arc::new(Inner {
+                tables,
+                count,
+                interval: self.interval,
+                jitter: self.jitter.unwrap_or(self.interval / 10),
+                cycle: tokio::sync::Mutex::new(()),
+            }),
+        })
+    }
+
+    /// Builds the updater and starts its loop on the current tokio runtime: a first refresh
+    /// right away, then one every interval (plus jitter) until the handle is dropped or shut down.
+    pub fn start(self) -> Result<UpdaterHandle, StartError> {
+        self.build()?.spawn()
+    }
+}
+
+/// Where connections come from.
+enum Source<C: CountConnection> {
+    Url {
+        url: String,
+        idle: Mutex<Option<C>>,
+    },
+    #[cfg(feature = "r2d2")]
+    Pool(diesel::r2d2::Pool<diesel::r2d2::ConnectionManager<C>>),
+}
+
+impl<C: CountConnection> Source<C> {
+    /// Runs `work` on a connection. Blocking: call only from the blocking pool.
+    fn with_connection<R>(
+        &self,
+        work: impl FnOnce(&mut C) -> Result<R, RefreshError>,
+    ) -> Result<R, RefreshError> {
+        match self {
+            Source::Url { url, idle } => {
+                let cached = idle.lock().unwrap_or_else(PoisonError::into_inner).take();
+                let mut conn = match cached {
+                    Some(conn) => conn,
+                    None => C::establish(url)?,
+                };
+                let result = work(&mut conn);
+                // After an error the connection may be broken; a new one is cheap next time.
+                if result.is_ok() {
+                    *idle.lock().unwrap_or_else(PoisonError::into_inner) = Some(conn);
+                }
+                result
+            }
+            #[cfg(feature = "r2d2")]
+            Source::Pool(pool) => {
+                let mut conn = pool
+                    .get()
+                    .map_err(|error| RefreshError::Connect(error.to_string()))?;
+                work(&mut conn)
+            }
+        }
+    }
+}
+
+/// What one successful refresh found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rows {
+    /// The number of rows published in `database_records`.
+    pub rows: u64,
+    /// Whether it came from `COUNT(*)` rather than the database's estimate.
+    pub exact: bool,
+}
+
+/// The outcome of one table in one refresh cycle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableRefresh {
+    /// The table's label.
+    pub label: String,
+    /// The rows found, or why the refresh failed.
+    pub result: Result<Rows, RefreshError>,
+}
+
+/// Counts one table on `conn` in `mode`. Blocking.
+fn count_rows<C: CountConnection>(
+    conn: &mut C,
+    table: &TableName,
+    mode: CountMode,
+    auto_exact_below: u64,
+    budget: Duration,
+) -> Result<Rows, RefreshError> {
+    let deadline = std::time::Instant::now() + budget;
+    let remaining = || deadline.saturating_duration_since(std::time::Instant::now());
+    let exact = |conn: &mut C| -> Result<Rows, RefreshError> {
+        let rows = conn.count_exact(&table.quoted, remaining())?;
+        Ok(Rows {
+            rows: u64::try_from(rows).unwrap_or(0),
+            exact: true,
+        })
+    };
+    let estimate = |conn: &mut C| -> Result<Option<u64>, RefreshError> {
+        let estimate = conn.count_estimate(table.schema.as_deref(), &table.name, &table.quoted)?;
+        // Negative, NaN or infinite values are the catalog saying "unknown".
+        Ok(estimate
+            .filter(|rows| rows.is_finite() && *rows >= 0.0)
+            .map(|rows| rows.round() as u64))
+    };
+
+    match mode {
+        CountMode::Exact => exact(conn),
+        CountMode::Estimated => match estimate(conn)? {
+            Some(rows) => Ok(Rows { rows, exact: false }),
+            None => Err(RefreshError::NoEstimate),
+        },
+        CountMode::Auto => match estimate(conn)? {
+            Some(rows) if rows >= auto_exact_below && rows > 0 => Ok(Rows { rows, exact: false }),
+            _ => exact(conn),
+        },
+    }
+}
+
+/// The count of one table, type-erased over the connection type. Blocking.
+type BlockingCount =
+    Arc<dyn Fn(&TableName, CountMode, Duration) -> Result<Rows, RefreshError> + Send + Sync>;
+
+/// One tracked table and its series.
+struct TableState {
+    registry: Registry,
+    label: String,
+    name: TableName,
+    mode: CountMode,
+    timeout: Duration,
+    errors: Counter,
+    duration: Histogram,
+    /// Made on the first success only: asking the registry for a handle creates the series at
+    /// 0, and a made-up 0 would read as an empty table.
+    records: OnceLock<Gauge>,
+    last_refresh: OnceLock<Gauge>,
+    /// Set while a blocking query of this table runs, even one the updater stopped waiting for.
+    in_flight: Arc<AtomicBool>,
+    consecutive_failures: AtomicU64,
+}
+
+impl TableState {
+    fn new(registry: &Registry, table: TrackedTable, mode: CountMode, timeout: Duration) -> Self {
+        let labels = [table.label.as_str()];
+        TableState {
+            errors: registry.counter(&DATABASE_RECORDS_REFRESH_ERRORS_TOTAL, &labels),
+            duration: registry.histogram(&DATABASE_RECORDS_REFRESH_DURATION_SECONDS, &labels),
+            mode: table.options.mode.unwrap_or(mode),
+            timeout: table.options.timeout.unwrap_or(timeout),
+            records: OnceLock::new(),
+            last_refresh: OnceLock::new(),
+            in_flight: Arc::new(AtomicBool::new(false)),
+            consecutive_failures: AtomicU64::new(0),
+            registry: registry.clone(),
+            label: table.label,
+            name: table.name,
+        }
+    }
+}
+
+/// Clears a table's in-flight flag when the blocking query ends, however it ends.
+struct InFlight(Arc<AtomicBool>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
+    }
+}
+
+struct Inner {
+    tables: Vec<TableState>,
+    count: BlockingCount,
+    interval: Duration,
+    jitter: Duration,
+    /// Held for a whole cycle, so cycles never overlap.
+    cycle: tokio::sync::Mutex<()>,
+}
+
+impl Inner {
+    async fn cycle(&self) -> Vec<TableRefresh> {
+        let _cycle = self.cycle.lock().await;
+
+        let mut outcomes = Vec::with_capacity(self.tables.len());
+        for table in &self.tables {
+            outcomes.push(TableRefresh {
+                label: table.label.clone(),
+                result: self.refresh(table).await,
+            });
+        }
+        outcomes
+    }
+
+    async fn refresh(&self, table: &TableState) -> Result<Rows, RefreshError> {
+        let result = self.count(table).await;
+
+        match &result {
+            Ok(rows) => {
+                let records = table
+                    .records
+                    .get_or_init(|| table.registry_gauge(&DATABASE_RECORDS));
+                records.set(rows.rows as f64);
+                let last_refresh = table.last_refresh.get_or_init(|| {
+                    table.registry_gauge(&DATABASE_RECORDS_LAST_REFRESH_TIMESTAMP_SECONDS)
+                });
+                last_refresh.set(unix_time_seconds());
+
+                let failures = table.consecutive_failures.swap(0, Ordering::Relaxed);
+                if failures > 0 {
+                    tracing::info!(
+                        table = %table.label,
+                        failed_refreshes = failures,
+                        rows = rows.rows,
+                        "row count refresh recovered"
+                    );
+                }
+            }
+            Err(error) => {
+                table.errors.inc();
+                let failures = table.consecutive_failures.fetch_add(1, Ordering::Relaxed) + 1;
+                tracing::warn!(
+                    table = %table.label,
+                    mode = %table.mode,
+                    reason = error.reason(),
+                    error = %error,
+                    consecutive_failures = failures,
+                    "row count refresh failed; keeping the last value"
+                );
+            }
+        }
+        result
+    }
+
+    /// Runs the count on the blocking pool, bounded by the table's timeout.
+    async fn count(&self, table: &TableState) -> Result<Rows, RefreshError> {
+        if table
+            .in_flight
+            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+        {
+            return Err(RefreshError::StillRunning);
+        }
+        let in_flight = InFlight(table.in_flight.clone());
+
+        let count = self.count.clone();
+        let name = table.name.clone();
+        let (mode, budget) = (table.mode, table.timeout);
+        let started = Instant::now();
+        let task = tokio::task::spawn_blocking(move || {
+            let _in_flight = in_flight;
+            count(&name, mode, budget)
+        });
+
+        let result = match tokio::time::timeout(budget, task).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(_join_error)) => Err(RefreshError::Panicked),
+            Err(_elapsed) => Err(RefreshError::Timeout(budget)),
+        };
+        table.duration.observe_duration(started.elapsed());
+        result
+    }
+
+    async fn run(self: Arc<Self>, mut stop: oneshot::Receiver<()>) {
+        let mut next = Instant::now();
+        loop {
+            tokio::select! {
+                biased;
+                _ = &mut stop => break,
+                _ = tokio::time::sleep_until(next) => {}
+            }
+
+            let started = Instant::now();
+            self.cycle().await;
+
+            let wait = self.interval + self.jitter.mul_f64(random_fraction());
+            next = started + wait;
+            // A cycle longer than the interval is followed by a full wait, not a burst.
+            let now = Instant::now();
+            if next <= now {
+                next = now + wait;
+            }
+        }
+    }
+}
+
+impl TableState {
+    fn registry_gauge(&self, desc: &'static tachometer::Descriptor) -> Gauge {
+        self.registry.gauge(desc, &[self.label.as_str()])
+    }
+}
+
+/// A configured updater that refreshes when asked; [`spawn`](Updater::spawn) runs it in the
+/// background.
+#[derive(Clone)]
+pub struct Updater {
+    inner: Arc<Inner>,
+}
+
+impl Updater {
+    /// Runs one refresh cycle now over every table, waiting for a cycle already in progress to
+    /// end first, and returns each table's outcome. The gauges are updated as in the background.
+    pub async fn refresh(&self) -> Vec<TableRefresh> {
+        self.inner.cycle().await
+    }
+
+    /// Starts the background loop on the current tokio runtime.
+    pub fn spawn(self) -> Result<UpdaterHandle, StartError> {
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| StartError::NoRuntime)?;
+        let (stop, stopped) = oneshot::channel();
+        let task = runtime.spawn(self.inner.clone().run(stopped));
+        Ok(UpdaterHandle {
+            updater: self,
+            stop: Some(stop),
+            task: Some(task),
+        })
+    }
+}
+
+/// Keeps the background updater running; dropping it stops the loop after the cycle in progress.
+#[must_use = "dropping the handle stops the updater"]
+pub struct UpdaterHandle {
+    updater: Updater,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl UpdaterHandle {
+    /// Runs one cycle now, between the background ones (they never overlap).
+    pub async fn refresh(&self) -> Vec<TableRefresh> {
+        self.updater.refresh().await
+    }
+
+    /// Stops the loop and waits for the refresh in flight, if any, to finish.
+    pub async fn shutdown(mut self) {
+        self.stop.take();
+        if let Some(task) = self.task.take() {
+            // The loop never panics; a JoinError here could only be a cancelled runtime.
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for UpdaterHandle {
+    fn drop(&mut self) {
+        // Dropping the sender wakes the loop, which ends after the cycle in progress.
+        self.stop.take();
+    }
+}
+
+fn unix_time_seconds() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|since| since.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
+/// A number in [0, 1) that differs between calls and processes; enough for jitter.
+fn random_fraction() -> f64 {
+    use std::hash::{BuildHasher, RandomState};
+
+    let bits = RandomState::new().hash_one(std::time::Instant::now());
+    (bits >> 11) as f64 / (1u64 << 53) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jitter_fractions_stay_in_range_and_vary() {
+        let samples: Vec<f64> = (0..1000).map(|_| random_fraction()).collect();
+        assert!(samples.iter().all(|x| (0.0..1.0).contains(x)));
+        let distinct: HashSet<u64> = samples.iter().map(|x| x.to_bits()).collect();
+        assert!(
+            distinct.len() > 990,
+            "only {} distinct values",
+            distinct.len()
+        );
+    }
+}
