@@ -1,0 +1,5 @@
+CREATE TABLE accounts (
+    id VARCHAR(36) NOT NULL PRIMARY KEY,
+    name VARCHAR(200) NOT NULL,
+    created_at BIGINT NOT NULL
+);
