@@ -275,7 +275,14 @@ fn count_rows<C: CountConnection>(
     let deadline = std::time::Instant::now() + budget;
     let remaining = || deadline.saturating_duration_since(std::time::Instant::now());
     let exact = |conn: &mut C| -> Result<Rows, RefreshError> {
-        let rows = conn.count_exact(&table.quoted, remaining())?;
+        let rows = conn
+            .count_exact(&table.quoted, remaining())
+            .map_err(|error| match RefreshError::from(error) {
+                RefreshError::Query(message) if is_server_timeout(&message) => {
+                    RefreshError::Timeout(budget)
+                }
+                other => other,
+            })?;
         Ok(Rows {
             rows: u64::try_from(rows).unwrap_or(0),
             exact: true,
@@ -300,6 +307,15 @@ fn count_rows<C: CountConnection>(
             _ => exact(conn),
         },
     }
+}
+
+/// Whether a query error is the server cancelling the statement at the time limit we set:
+/// PostgreSQL's `statement_timeout`, MariaDB's `max_statement_time`, MySQL's
+/// `MAX_EXECUTION_TIME`.
+fn is_server_timeout(message: &str) -> bool {
+    message.contains("canceling statement due to statement timeout")
+        || message.contains("max_statement_time exceeded")
+        || message.contains("maximum statement execution time exceeded")
 }
 
 /// The count of one table, type-erased over the connection type. Blocking.
