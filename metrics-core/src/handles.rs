@@ -7,6 +7,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+/// Whether the `off` feature compiled instrumentation out.
+pub(crate) const OFF: bool = cfg!(feature = "off");
+
 /// Storage of one counter series.
 #[derive(Debug, Default)]
 pub(crate) struct CounterCell {
@@ -136,12 +139,18 @@ impl Counter {
     /// Adds one.
     #[inline]
     pub fn inc(&self) {
+        if OFF {
+            return;
+        }
         self.cell.value.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Adds `n`.
     #[inline]
     pub fn add(&self, n: u64) {
+        if OFF {
+            return;
+        }
         self.cell.value.fetch_add(n, Ordering::Relaxed);
     }
 
@@ -170,18 +179,27 @@ impl Gauge {
     /// Sets the value.
     #[inline]
     pub fn set(&self, value: f64) {
+        if OFF {
+            return;
+        }
         self.cell.bits.store(value.to_bits(), Ordering::Relaxed);
     }
 
     /// Adds `delta` (which may be negative).
     #[inline]
     pub fn add(&self, delta: f64) {
+        if OFF {
+            return;
+        }
         self.cell.update(|v| v + delta);
     }
 
     /// Subtracts `delta`.
     #[inline]
     pub fn sub(&self, delta: f64) {
+        if OFF {
+            return;
+        }
         self.cell.update(|v| v - delta);
     }
 
@@ -222,12 +240,18 @@ impl Histogram {
     /// Records one observation.
     #[inline]
     pub fn observe(&self, value: f64) {
+        if OFF {
+            return;
+        }
         self.cell.observe(value);
     }
 
     /// Records a duration in seconds.
     #[inline]
     pub fn observe_duration(&self, duration: Duration) {
+        if OFF {
+            return;
+        }
         self.cell.observe(duration.as_secs_f64());
     }
 

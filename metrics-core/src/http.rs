@@ -141,6 +141,9 @@ impl HttpRoute {
     }
 
     fn record(&self, status: u16, started: Instant) {
+        if crate::handles::OFF {
+            return;
+        }
         for (slot, series) in self.statuses.iter().zip(&self.series) {
             let current = slot.load(Ordering::Acquire);
             let claimed = current == status

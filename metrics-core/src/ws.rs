@@ -91,6 +91,12 @@ impl<S: WsScope> WsConnection<S> {
     /// Opens a connection of scope `S`.
     #[must_use]
     pub fn open() -> Self {
+        if crate::handles::OFF {
+            return Self {
+                opened_at: Instant::now(),
+                scope: PhantomData,
+            };
+        }
         let series = S::scope().series();
         series.opened.inc();
         series.active.inc();
@@ -127,6 +133,9 @@ impl<S: WsScope> Clone for WsConnection<S> {
 
 impl<S: WsScope> Drop for WsConnection<S> {
     fn drop(&mut self) {
+        if crate::handles::OFF {
+            return;
+        }
         let series = S::scope().series();
         series.active.dec();
         series.duration.observe_duration(self.opened_at.elapsed());

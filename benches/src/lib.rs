@@ -1,0 +1,1 @@
+//! Criterion benchmarks of tachometer beside the alternatives; see `benches/`.
