@@ -2,11 +2,12 @@
 //! Prometheus scraping `/metrics` every second; every assertion goes through Prometheus's query
 //! API, plus `promtool check metrics` on the exposition.
 //!
-//! Runs once on a fresh SQLite file and once on a fresh PostgreSQL database
+//! Runs once on a fresh SQLite file, once on a fresh PostgreSQL database
 //! (`TACHOMETER_POSTGRES_URL`, default `postgres://postgres@127.0.0.1:5432/postgres`, used only to
-//! create and drop the test's own database). Without `prometheus`/`promtool` on `PATH` or without
-//! PostgreSQL the test is skipped with a message, unless `TACHOMETER_REQUIRE_SERVICES=1`, where
-//! either is a failure.
+//! create and drop the test's own database) and, with the `mysql` feature, once on a fresh MySQL
+//! or MariaDB database (`TACHOMETER_MYSQL_URL`, default `mysql://root@127.0.0.1:3306/test`).
+//! Without `prometheus`/`promtool` on `PATH` or without the database server the test is skipped
+//! with a message, unless `TACHOMETER_REQUIRE_SERVICES=1`, where either is a failure.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::TcpListener;
@@ -508,14 +509,7 @@ async fn postgres_server_under_load_matches_what_prometheus_stores() {
         }
     };
 
-    let name = format!(
-        "tachometer_e2e_{}_{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0)
-    );
+    let name = unique_database_name();
     diesel::sql_query(format!("CREATE DATABASE {name}"))
         .execute(&mut admin)
         .expect("create the test database");
@@ -544,6 +538,58 @@ async fn postgres_server_under_load_matches_what_prometheus_stores() {
         std::panic::resume_unwind(e.into_panic());
     }
     dropped.expect("drop the test database");
+}
+
+#[cfg(feature = "mysql")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mysql_server_under_load_matches_what_prometheus_stores() {
+    use diesel::MysqlConnection;
+
+    let _serial = SERIAL.lock().await;
+    let admin_url = std::env::var("TACHOMETER_MYSQL_URL")
+        .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".to_owned());
+    let mut admin = match MysqlConnection::establish(&admin_url) {
+        Ok(conn) => conn,
+        Err(e) => {
+            let _ = missing(&format!("MySQL is unreachable ({e})"));
+            return;
+        }
+    };
+
+    let name = unique_database_name();
+    diesel::sql_query(format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .expect("create the test database");
+    let url = database_url_for(&admin_url, &name);
+
+    let outcome = tokio::spawn(async move {
+        let count_url = url.clone();
+        scenario(&url, move || {
+            let mut conn =
+                MysqlConnection::establish(&count_url).expect("connect to the test database");
+            let counted: MessageCount = diesel::sql_query(COUNT_MESSAGES)
+                .get_result(&mut conn)
+                .expect("count messages");
+            counted.n
+        })
+        .await;
+    })
+    .await;
+
+    let dropped = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name}")).execute(&mut admin);
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+    dropped.expect("drop the test database");
+}
+
+/// A database name no other run uses.
+fn unique_database_name() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!("tachometer_e2e_{}_{nanos}", std::process::id())
 }
 
 /// `admin_url` with its database name replaced by `name`.
