@@ -176,9 +176,11 @@ mod postgres {
             // What the planner itself does: the density seen by the last VACUUM or ANALYZE,
             // scaled by the table's current size in pages, so the estimate follows growth between
             // two ANALYZE runs. reltuples = -1 (PostgreSQL 14+) means never analyzed: no estimate.
+            // Partitioned parents have no pages of their own (relpages = -1): their reltuples,
+            // written by an ANALYZE of the parent, is taken as it is.
             let query = "SELECT CASE \
                    WHEN c.reltuples < 0 THEN NULL \
-                   WHEN c.relpages = 0 THEN c.reltuples::float8 \
+                   WHEN c.relkind NOT IN ('r', 'm') OR c.relpages <= 0 THEN c.reltuples::float8 \
                    ELSE c.reltuples::float8 / c.relpages \
                         * (pg_relation_size(c.oid) / current_setting('block_size')::float8) \
                  END AS estimate \

@@ -53,6 +53,12 @@ mod schema {
     }
 
     diesel::table! {
+        parts (id) {
+            id -> Integer,
+        }
+    }
+
+    diesel::table! {
         empty_t (id) {
             id -> Integer,
         }
@@ -242,6 +248,41 @@ async fn never_analysed_table_reports_its_rows_not_minus_one() {
         estimated.refresh().await[0].result,
         Err(RefreshError::NoEstimate)
     );
+}
+
+/// A partitioned parent has no pages of its own (`relpages = -1`); scaling by them must not turn
+/// its estimate into 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn partitioned_table_estimate_is_never_a_zero_from_missing_pages() {
+    let Some(pg) = Pg::new() else { return };
+    pg.execute("CREATE TABLE parts (id int) PARTITION BY RANGE (id)");
+    pg.execute("CREATE TABLE parts_low PARTITION OF parts FOR VALUES FROM (0) TO (10000)");
+    pg.execute("CREATE TABLE parts_high PARTITION OF parts FOR VALUES FROM (10000) TO (100000)");
+    pg.execute("INSERT INTO parts SELECT generate_series(1, 30000)");
+    let registry = Registry::new();
+    let estimated = pg
+        .updater(&registry)
+        .mode(CountMode::Estimated)
+        .track(schema::parts::table, "parts")
+        .build()
+        .unwrap();
+    let auto = pg
+        .updater(&Registry::new())
+        .auto_exact_below(0)
+        .track(schema::parts::table, "parts")
+        .build()
+        .unwrap();
+
+    assert_eq!(
+        estimated.refresh().await[0].result,
+        Err(RefreshError::NoEstimate)
+    );
+    assert_eq!(auto.refresh().await[0].result, rows(30000, true));
+
+    pg.execute("ANALYZE parts");
+    assert_eq!(estimated.refresh().await[0].result, rows(30000, false));
+    assert_eq!(auto.refresh().await[0].result, rows(30000, false));
+    assert_eq!(records(&registry, "parts"), Some(30000.0));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
