@@ -68,6 +68,116 @@ pub use registry::{ConfigError, Registry, global};
 pub use text::CONTENT_TYPE;
 pub use ws::{Scope, WsConnection, WsScope};
 
+/// Records the requests of an axum handler.
+///
+/// `#[track_http(METHOD, "/route/{template}")]` on an `async fn` handler records
+/// `http_requests_total` and `http_request_duration_seconds` with the labels `method`,
+/// `route` (the template as written, never the raw path) and `status`:
+///
+/// - the status of the response the handler returns: its value is converted with
+///   `IntoResponse`, and the handler's return type becomes [`axum::response::Response`];
+/// - `499` when the handler future is dropped before it answers (the client hung up, a
+///   timeout fired): the guard that times the request records on drop;
+/// - `500` when the handler panics.
+///
+/// The body stays as written: `self` receivers, generics, `impl IntoResponse`, early
+/// `return` and `?` on a `Result` return type all work. The handles are made once per
+/// handler and status and live in a `static`, so a request does no registry lookup.
+///
+/// ```
+/// use axum::{Router, extract::Path, routing::get};
+///
+/// #[tachometer::track_http(GET, "/users/{id}")]
+/// async fn user(Path(id): Path<u32>) -> String {
+///     format!("user {id}")
+/// }
+///
+/// let app: Router = Router::new().route("/users/{id}", get(user));
+/// ```
+///
+/// # Arguments
+///
+/// - `METHOD`: one of `GET`, `HEAD`, `POST`, `PUT`, `PATCH`, `DELETE`, `OPTIONS`,
+///   `CONNECT`, `TRACE`, upper case.
+/// - the route template, a string literal starting with `/`; give the same one to the router.
+///
+/// # Errors
+///
+/// Compile errors, on the offending token: an unknown method, a template that does not
+/// start with `/`, missing arguments, a handler that is not `async` or is `const`, and a
+/// return type that does not implement `IntoResponse`.
+///
+/// ```compile_fail
+/// #[tachometer::track_http(FETCH, "/users/{id}")]
+/// async fn user() -> &'static str { "user" }
+/// ```
+///
+/// # Limitations
+///
+/// Requests that match no route never reach a handler; count them with
+/// [`HttpMetricsLayer::unmatched_only`] on the router.
+#[cfg(feature = "axum")]
+pub use tachometer_macros::track_http;
+
+/// Counts the values of a struct as open WebSocket connections of one scope.
+///
+/// `#[ws_scoped("session")]` adds a field `ws_connection: tachometer::WsConnection<Self>` to
+/// the struct and implements [`WsScope`] for it. While a value lives it counts in
+/// `websocket_connections_active{scope}`; building it counts in
+/// `websocket_connections_opened_total{scope}`, dropping it observes the time it was open in
+/// `websocket_connection_duration_seconds{scope}`. The decrement happens in the field's
+/// `Drop`, so a task that returns, panics or is aborted closes it exactly once, and there is
+/// no manual decrement.
+///
+/// ```
+/// #[tachometer::ws_scoped("session")]
+/// struct Session {
+///     user: String,
+/// }
+///
+/// let session = Session {
+///     user: "ada".to_owned(),
+///     ws_connection: tachometer::WsConnection::open(),
+/// };
+/// assert_eq!(session.ws_connection.scope_name(), "session");
+/// drop(session);
+/// ```
+///
+/// Build the field with [`WsConnection::open`] or `Default::default()`. A tuple struct gets
+/// the connection as its last field. The field has the struct's visibility.
+///
+/// A clone is a connection of its own: a struct deriving `Clone` opens one connection per
+/// clone and closes it when the clone drops, so the gauge stays exact.
+///
+/// # Arguments
+///
+/// - `"user"`, `"session"` or `"machine"`: the scopes the runtime knows.
+/// - `custom = "device"`: a scope of the application's own, a label value matching
+///   `[a-z][a-z0-9_]*`.
+/// - `field = name`: the name of the injected field (structs with named fields only).
+///
+/// ```
+/// #[tachometer::ws_scoped(custom = "device", field = connection)]
+/// #[derive(Clone)]
+/// struct Device<T> {
+///     state: T,
+/// }
+///
+/// let device = Device { state: 1_u8, connection: tachometer::WsConnection::open() };
+/// assert_eq!(device.connection.scope_name(), "device");
+/// ```
+///
+/// # Errors
+///
+/// Compile errors: an unknown scope (listing the known ones), an invalid custom scope, an
+/// enum, union or unit struct, missing arguments, a field name already taken.
+///
+/// ```compile_fail
+/// #[tachometer::ws_scoped("sesion")]
+/// struct Session { user: String }
+/// ```
+pub use tachometer_macros::ws_scoped;
+
 /// Items the macros expand to. Not a public API: it changes without notice.
 #[doc(hidden)]
 pub mod __private {
