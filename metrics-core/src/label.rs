@@ -6,6 +6,11 @@ use std::sync::{PoisonError, RwLock};
 /// A type whose values are a closed set of label values, such as an enum deriving
 /// `LabelValue`. Every combination is known at compile time, so the catalog can make each
 /// series present at zero from start-up and call sites can index handles without hashing.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a label value",
+    label = "not a `tachometer::LabelValue`",
+    note = "label values are bounded by construction: derive `tachometer::LabelValue` on a fieldless enum"
+)]
 pub trait LabelValue: Copy + Send + Sync + 'static {
     /// Every value, in declaration order.
     const ALL: &'static [Self];

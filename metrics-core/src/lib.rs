@@ -44,6 +44,7 @@ mod facade;
 mod handles;
 mod http;
 mod label;
+mod metric;
 mod registry;
 mod text;
 mod ws;
@@ -64,7 +65,9 @@ pub use http::{
 #[cfg(feature = "axum")]
 pub use http::{HttpMetricsLayer, HttpMetricsService, ResponseFuture};
 pub use label::{LabelCap, LabelValue, OTHER};
+pub use metric::{CounterMetric, FromOutcome, GaugeMetric, HistogramMetric, Metric};
 pub use registry::{ConfigError, Registry, global};
+pub use tachometer_macros::{LabelValue, catalog, count, count_event};
 pub use text::CONTENT_TYPE;
 pub use ws::{Scope, WsConnection, WsScope};
 
@@ -193,6 +196,10 @@ pub mod __private {
     pub use crate::handles::{Counter, Gauge, Histogram};
     pub use crate::http::{HttpGuard, HttpRoute, Method};
     pub use crate::label::LabelValue;
+    pub use crate::metric::{
+        CounterMetric, CounterSite, FromOutcome, GaugeMetric, HistogramMetric, Metric, register,
+        static_counter,
+    };
     pub use crate::registry::{Registry, global};
     pub use crate::ws::{Scope, WsConnection, WsScope};
 }

@@ -126,8 +126,10 @@ impl CounterSite {
     pub fn inc<M: CounterMetric>(&self, labels: &M) {
         let handles = self.handles.get_or_init(|| {
             (0..M::SERIES)
-                .filter_map(M::from_index)
-                .map(|series| series.counter(global()))
+                .map(|index| {
+                    M::from_index(index)
+                        .map_or_else(Counter::detached, |series| series.counter(global()))
+                })
                 .collect()
         });
         if let Some(handle) = handles.get(labels.index()) {
