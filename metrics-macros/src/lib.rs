@@ -10,13 +10,16 @@ use proc_macro::TokenStream;
 mod catalog;
 mod count;
 mod label_value;
+mod names;
 mod track_http;
 mod ws_scoped;
 
 /// Declares metric families, checked at compile time. See `tachometer::catalog!`.
 #[proc_macro]
 pub fn catalog(input: TokenStream) -> TokenStream {
-    catalog::expand(input.into()).unwrap_or_else(syn::Error::into_compile_error).into()
+    catalog::expand(input.into())
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
 }
 
 /// Counts each call of a function. See `tachometer::count_event`.
@@ -28,13 +31,17 @@ pub fn count_event(args: TokenStream, item: TokenStream) -> TokenStream {
 /// Counts one event where it stands. See `tachometer::count!`.
 #[proc_macro]
 pub fn count(input: TokenStream) -> TokenStream {
-    count::expand_statement(input.into()).unwrap_or_else(syn::Error::into_compile_error).into()
+    count::expand_statement(input.into())
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
 }
 
 /// Derives `tachometer::LabelValue` for a fieldless enum. See `tachometer::LabelValue`.
 #[proc_macro_derive(LabelValue, attributes(label))]
 pub fn derive_label_value(input: TokenStream) -> TokenStream {
-    label_value::expand(input.into()).unwrap_or_else(syn::Error::into_compile_error).into()
+    label_value::expand(input.into())
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
 }
 
 /// Records HTTP requests of an axum handler. See `tachometer::track_http`.
