@@ -67,6 +67,9 @@ impl Drop for Fixture {
     }
 }
 
+/// Time spent and refreshes run, by (rows, mode).
+type Totals = BTreeMap<(&'static str, &'static str), (Duration, u64)>;
+
 fn updater(url: &str, mode: CountMode, rows: &str) -> Updater {
     let builder = RecordsUpdater::<PgConnection>::from_url(url)
         .registry(Registry::new())
@@ -98,7 +101,7 @@ fn main() {
         .expect("a tokio runtime");
 
     // Mean time per refresh of every (rows, mode), measured inside criterion's own iterations.
-    let totals: Mutex<BTreeMap<(&str, &str), (Duration, u64)>> = Mutex::new(BTreeMap::new());
+    let totals: Mutex<Totals> = Mutex::new(BTreeMap::new());
     let mut criterion = Criterion::default()
         .sample_size(20)
         .warm_up_time(Duration::from_millis(500))
@@ -136,7 +139,7 @@ fn main() {
 }
 
 #[allow(clippy::print_stdout)] // a bench's report is its output
-fn print_side_by_side(totals: &BTreeMap<(&str, &str), (Duration, u64)>) {
+fn print_side_by_side(totals: &Totals) {
     let mean = |rows: &str, mode: &str| -> String {
         match totals.get(&(rows, mode)) {
             Some((total, n)) if *n > 0 => {

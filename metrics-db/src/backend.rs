@@ -6,9 +6,8 @@
 
 use std::time::Duration;
 
+use diesel::Connection;
 use diesel::query_builder::QueryFragment;
-use diesel::sql_types::BigInt;
-use diesel::{Connection, QueryableByName};
 
 /// A sync diesel connection the updater can count rows with.
 ///
@@ -49,9 +48,10 @@ mod sealed {
     pub trait Sealed: diesel::r2d2::R2D2Connection {}
 }
 
-#[derive(QueryableByName)]
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+#[derive(diesel::QueryableByName)]
 struct Count {
-    #[diesel(sql_type = BigInt)]
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
     n: i64,
 }
 
@@ -64,9 +64,9 @@ fn budget_millis(budget: Duration) -> u128 {
 #[cfg(feature = "sqlite")]
 mod sqlite {
     use super::*;
-    use diesel::RunQueryDsl;
     use diesel::sql_types::{Nullable, Text};
     use diesel::sqlite::{Sqlite, SqliteConnection};
+    use diesel::{QueryableByName, RunQueryDsl};
 
     #[derive(QueryableByName)]
     struct Stat {
@@ -136,7 +136,7 @@ mod postgres {
     use super::*;
     use diesel::pg::{Pg, PgConnection};
     use diesel::sql_types::{Double, Nullable, Text};
-    use diesel::{OptionalExtension, RunQueryDsl};
+    use diesel::{OptionalExtension, QueryableByName, RunQueryDsl};
 
     #[derive(QueryableByName)]
     struct Estimate {
@@ -198,8 +198,8 @@ mod postgres {
 mod mysql {
     use super::*;
     use diesel::mysql::{Mysql, MysqlConnection};
-    use diesel::sql_types::{Nullable, Text};
-    use diesel::{OptionalExtension, RunQueryDsl};
+    use diesel::sql_types::{BigInt, Nullable, Text};
+    use diesel::{OptionalExtension, QueryableByName, RunQueryDsl};
 
     #[derive(QueryableByName)]
     struct WholeEstimate {

@@ -64,7 +64,7 @@
 //!
 //! Connections come from a URL ([`RecordsUpdater::from_url`]: one connection, kept between
 //! refreshes and made again after a failure) or from the application's r2d2 pool
-//! ([`RecordsUpdater::from_pool`], feature `r2d2`).
+//! (`RecordsUpdater::from_pool`, feature `r2d2`).
 //!
 //! # Metrics
 //!
@@ -156,7 +156,7 @@
 //! | `sqlite` (default) | `SqliteConnection` | none: SQLite is compiled from source |
 //! | `postgres` | `PgConnection` | libpq (`apt-get install libpq-dev`) |
 //! | `mysql` | `MysqlConnection`, for MySQL and MariaDB | the MariaDB or MySQL client (`apt-get install libmariadb-dev`) |
-//! | `r2d2` | [`RecordsUpdater::from_pool`] | none |
+//! | `r2d2` | `RecordsUpdater::from_pool` | none |
 //!
 //! # Limitations
 //!
