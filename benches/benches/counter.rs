@@ -24,6 +24,40 @@ static EVENTS: Descriptor = Descriptor {
     buckets: &[],
 };
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq, tachometer::LabelValue)]
+enum Operation {
+    Get,
+    Set,
+    Invalidate,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, tachometer::LabelValue)]
+enum Outcome {
+    Hit,
+    Miss,
+}
+
+tachometer::catalog! {
+    /// Calls of the counted function, no labels.
+    counter bench_calls_total;
+    /// Cache operations by operation and result.
+    counter bench_cache_operations_total { operation: Operation, result: Outcome }
+}
+
+/// Static labels: the handle is made on the first call and reused.
+#[tachometer::count_event(bench_cache_operations_total, operation = Operation::Get, result = Outcome::Hit)]
+fn count_event_static() {}
+
+/// Labels from the arguments: one handle per label combination, chosen by index.
+#[tachometer::count_event(bench_cache_operations_total, operation = operation, result = result)]
+fn count_event_enum(operation: Operation, result: Outcome) {
+    black_box((operation, result));
+}
+
+/// No labels at all.
+#[tachometer::count_event(bench_calls_total)]
+fn count_event_unlabeled() {}
+
 /// A handle made once from the process registry, as a call site caches it.
 static TACHOMETER: LazyLock<tachometer::Counter> =
     LazyLock::new(|| tachometer::global().counter(&EVENTS, &[]));
@@ -90,6 +124,36 @@ fn counters(c: &mut Criterion, group_name: &str, threads: Threads) {
     });
     bench(&mut group, threads, "tachometer_handle", || {
         TACHOMETER.inc()
+    });
+    bench(
+        &mut group,
+        threads,
+        "count_event_unlabeled",
+        count_event_unlabeled,
+    );
+    bench(
+        &mut group,
+        threads,
+        "count_event_static_labels",
+        count_event_static,
+    );
+    bench(&mut group, threads, "count_event_enum_labels", || {
+        count_event_enum(black_box(Operation::Set), black_box(Outcome::Miss));
+    });
+    bench(&mut group, threads, "count_statement_static_labels", || {
+        tachometer::count!(
+            bench_cache_operations_total,
+            operation = Operation::Invalidate,
+            result = Outcome::Miss
+        );
+    });
+    bench(&mut group, threads, "count_statement_enum_labels", || {
+        let result = black_box(Outcome::Hit);
+        tachometer::count!(
+            bench_cache_operations_total,
+            operation = Operation::Get,
+            result = result
+        );
     });
     bench(&mut group, threads, "metrics_cached_handle", || {
         METRICS_CACHED.increment(1);

@@ -119,6 +119,12 @@ async fn empty_handler() -> &'static str {
     "ok"
 }
 
+/// The same handler under `#[track_http]`.
+#[tachometer::track_http(GET, "/bench/empty")]
+async fn tracked_handler() -> &'static str {
+    "ok"
+}
+
 static ROUTE: HttpRoute = HttpRoute::new(Method::Get, "/bench/guard");
 
 fn track_http(c: &mut Criterion) {
@@ -129,6 +135,9 @@ fn track_http(c: &mut Criterion) {
         .sample_size(SAMPLES);
     group.bench_function("empty_handler", |b| {
         b.iter(|| block_on(empty_handler()).into_response());
+    });
+    group.bench_function("empty_handler_track_http", |b| {
+        b.iter(|| block_on(tracked_handler()).into_response());
     });
     group.bench_function("http_route_guard_only", |b| {
         b.iter(|| ROUTE.start().finish(200));
@@ -147,6 +156,12 @@ impl WsScope for HandScoped {
     }
 }
 
+/// A session type under `#[ws_scoped]`: a value is one open connection.
+#[tachometer::ws_scoped("user")]
+struct UserSession {
+    id: u64,
+}
+
 fn ws_scoped(c: &mut Criterion) {
     let mut group = c.benchmark_group("ws_scoped");
     group
@@ -161,6 +176,14 @@ fn ws_scoped(c: &mut Criterion) {
     });
     group.bench_function("ws_connection_open_close", |b| {
         b.iter(|| drop(black_box(WsConnection::<HandScoped>::open())));
+    });
+    group.bench_function("ws_scoped_struct_open_close", |b| {
+        b.iter(|| {
+            drop(black_box(UserSession {
+                id: 7,
+                ws_connection: WsConnection::open(),
+            }));
+        });
     });
     group.finish();
 }
