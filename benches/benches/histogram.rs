@@ -8,6 +8,7 @@ use std::hint::black_box;
 use std::sync::LazyLock;
 use std::time::Instant;
 
+use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion};
@@ -115,14 +116,14 @@ fn observe_two_threads(c: &mut Criterion) {
 }
 
 /// The empty handler, uninstrumented. Its value becomes a response as axum would make it.
-async fn empty_handler() -> &'static str {
-    "ok"
+async fn empty_handler() -> StatusCode {
+    StatusCode::OK
 }
 
 /// The same handler under `#[track_http]`.
 #[tachometer::track_http(GET, "/bench/empty")]
-async fn tracked_handler() -> &'static str {
-    "ok"
+async fn tracked_handler() -> StatusCode {
+    StatusCode::OK
 }
 
 static ROUTE: HttpRoute = HttpRoute::new(Method::Get, "/bench/guard");
