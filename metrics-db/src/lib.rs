@@ -63,7 +63,7 @@
 //! [`tachometer::global()`] unless [`registry`](RecordsUpdater::registry) names another.
 //!
 //! Connections come from a URL ([`RecordsUpdater::from_url`]: one connection, kept between
-//! refreshes and made again after a failure) or from the application's r2d2 pool
+//! refreshes and replaced when it breaks) or from the application's r2d2 pool
 //! (`RecordsUpdater::from_pool`, feature `r2d2`).
 //!
 //! # Metrics
@@ -185,8 +185,8 @@
 //!
 //! - SQLite has no server to cancel a count: a count past its timeout finishes in the
 //!   background, and the table is skipped ([`RefreshError::StillRunning`]) until it does.
-//! - A URL source reconnects after every failed refresh, including a refresh of a missing
-//!   table; that costs one connection per failing table per cycle.
+//! - After a failed refresh, a URL source checks its connection with `SELECT 1` before the next
+//!   use and connects again if that fails: one extra round trip per failed refresh.
 //! - A PostgreSQL partitioned table has an estimate only once its parent has been analyzed
 //!   by hand (autovacuum analyzes the partitions, not the parent), and views have none: `Auto`
 //!   counts them exactly, `Estimated` reports [`RefreshError::NoEstimate`].

@@ -45,7 +45,7 @@ pub struct RecordsUpdater<C: CountConnection> {
 
 impl<C: CountConnection> RecordsUpdater<C> {
     /// Counts through one connection made from `url` (a file path for SQLite), kept open between
-    /// refreshes and made again after any failure.
+    /// refreshes, checked after a failed one and made again when it is broken.
     ///
     /// The URL is used only to connect: it never appears in a log line, an error or a label.
     pub fn from_url(url: impl Into<String>) -> Self {
@@ -184,7 +184,9 @@ impl<C: CountConnection> RecordsUpdater<C> {
         let source = Arc::new(self.source);
         let auto_exact_below = self.auto_exact_below;
         let count: BlockingCount = Arc::new(move |table, mode, budget| {
-            source.with_connection(|conn| count_rows(conn, table, mode, auto_exact_below, budget))
+            source.with_connection(budget, |conn| {
+                count_rows(conn, table, mode, auto_exact_below, budget)
+            })
         });
 
         Ok(Updater {
@@ -209,36 +211,47 @@ impl<C: CountConnection> RecordsUpdater<C> {
 enum Source<C: CountConnection> {
     Url {
         url: String,
-        idle: Mutex<Option<C>>,
+        /// The connection kept between refreshes, and whether its last use failed.
+        idle: Mutex<Option<(C, bool)>>,
     },
     #[cfg(feature = "r2d2")]
     Pool(diesel::r2d2::Pool<diesel::r2d2::ConnectionManager<C>>),
 }
 
 impl<C: CountConnection> Source<C> {
-    /// Runs `work` on a connection. Blocking: call only from the blocking pool.
+    /// Runs `work` on a connection, waiting at most `budget` for one from a pool. Blocking:
+    /// call only from the blocking pool.
     fn with_connection<R>(
         &self,
+        budget: Duration,
         work: impl FnOnce(&mut C) -> Result<R, RefreshError>,
     ) -> Result<R, RefreshError> {
+        #[cfg(not(feature = "r2d2"))]
+        let _ = budget; // only a pool waits for a connection
+
         match self {
             Source::Url { url, idle } => {
                 let cached = idle.lock().unwrap_or_else(PoisonError::into_inner).take();
                 let mut conn = match cached {
-                    Some(conn) => conn,
+                    // A connection whose last query failed may be broken: check it first.
+                    Some((mut conn, true)) => match conn.batch_execute("SELECT 1") {
+                        Ok(()) => conn,
+                        Err(_) => C::establish(url)?,
+                    },
+                    Some((conn, false)) => conn,
                     None => C::establish(url)?,
                 };
                 let result = work(&mut conn);
-                // After an error the connection may be broken; a new one is cheap next time.
-                if result.is_ok() {
-                    *idle.lock().unwrap_or_else(PoisonError::into_inner) = Some(conn);
-                }
+                // A refresh that outlived its timeout returns its connection late; whichever
+                // comes back last is kept, the other one closes.
+                *idle.lock().unwrap_or_else(PoisonError::into_inner) =
+                    Some((conn, result.is_err()));
                 result
             }
             #[cfg(feature = "r2d2")]
             Source::Pool(pool) => {
                 let mut conn = pool
-                    .get()
+                    .get_timeout(budget)
                     .map_err(|error| RefreshError::Connect(error.to_string()))?;
                 work(&mut conn)
             }
