@@ -179,6 +179,18 @@ pub use tachometer_macros::track_http;
 /// #[tachometer::ws_scoped("sesion")]
 /// struct Session { user: String }
 /// ```
+///
+/// # Limitations
+///
+/// Write `#[ws_scoped]` above any `#[derive]`. A derive listed first runs on the struct as
+/// written, without the connection field, and its generated code fails with "missing field
+/// `ws_connection`".
+///
+/// ```compile_fail
+/// #[derive(Clone)]
+/// #[tachometer::ws_scoped("user")]
+/// struct User { name: String }
+/// ```
 pub use tachometer_macros::ws_scoped;
 
 /// Items the macros expand to. Not a public API: it changes without notice.

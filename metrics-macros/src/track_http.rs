@@ -285,8 +285,9 @@ fn expand_handler(args: &Args, function: ItemFn) -> TokenStream {
             future
         }
     };
+    // Naming the declared type in the call puts a missing `IntoResponse` on the return type.
     let into_response = quote_spanned! {output_span=>
-        ::tachometer::__private::IntoResponse::into_response(#output)
+        <#output_type as ::tachometer::__private::IntoResponse>::into_response(#output)
     };
 
     let body = quote! {

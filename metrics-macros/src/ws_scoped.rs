@@ -52,18 +52,20 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     };
     if let Err(error) = check_shape(&input, args.as_ref()) {
         errors.push(error);
+        let error = combine(errors).unwrap_or_else(usage_error);
+        return with_item(error, item);
     }
 
     match (combine(errors), args) {
         (None, Some(args)) => expand_struct(&args, input),
-        (Some(error), Some(args)) if is_struct_with_fields(&input) => {
-            // The scope name is wrong but the shape is right: expand anyway, so that code
+        (Some(error), Some(args)) => {
+            // A wrong scope name on a struct of the right shape: expand anyway, so that code
             // building the struct with its connection field reports nothing further.
             let mut tokens = error.into_compile_error();
             tokens.extend(expand_struct(&args, input));
             tokens
         }
-        (error, _) => with_item(error.unwrap_or_else(usage_error), item),
+        (error, None) => with_item(error.unwrap_or_else(usage_error), item),
     }
 }
 
@@ -135,14 +137,34 @@ fn check_known_scope(name: &LitStr) -> syn::Result<()> {
     if KNOWN_SCOPES.contains(&value.as_str()) {
         return Ok(());
     }
+    let suggestion = KNOWN_SCOPES
+        .iter()
+        .find(|known| edit_distance(known, &value) <= 2)
+        .map(|known| format!(" (did you mean \"{known}\"?)"))
+        .unwrap_or_default();
     Err(syn::Error::new(
         name.span(),
         format!(
-            "unknown WebSocket scope \"{value}\"; expected one of \"user\", \"session\", \
-             \"machine\", or declare it as the application's own with \
+            "unknown WebSocket scope \"{value}\"{suggestion}; expected one of \"user\", \
+             \"session\", \"machine\", or declare it as the application's own with \
              `#[ws_scoped(custom = \"{value}\")]`"
         ),
     ))
+}
+
+/// Levenshtein distance, for suggesting the known scope a misspelling meant.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != *cb);
+            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
 }
 
 /// A scope of the application's own becomes the `scope` label value: it must be a short
@@ -169,10 +191,6 @@ fn check_custom_scope(name: &LitStr) -> syn::Result<()> {
         ));
     }
     Ok(())
-}
-
-fn is_struct_with_fields(input: &DeriveInput) -> bool {
-    matches!(&input.data, Data::Struct(data) if !matches!(data.fields, Fields::Unit))
 }
 
 /// Only a struct with named or tuple fields can hold the connection.
