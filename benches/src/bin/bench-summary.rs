@@ -50,6 +50,14 @@ fn time(ns: f64) -> String {
     }
 }
 
+fn signed_time(ns: f64) -> String {
+    if ns < 0.0 {
+        format!("-{}", time(-ns))
+    } else {
+        format!("+{}", time(ns))
+    }
+}
+
 /// Criterion's median point estimate in an `estimates.json`, in nanoseconds.
 fn read_median(path: &Path) -> Option<f64> {
     let text = std::fs::read_to_string(path).ok()?;
@@ -117,9 +125,9 @@ fn summary(groups: &BTreeMap<String, BTreeMap<String, Runs>>) -> String {
             Some(name) => {
                 let _ = writeln!(
                     out,
-                    "| bench | median | spread (runs) | ratio to `{name}` | ratio spread |"
+                    "| bench | median | spread (runs) | ratio to `{name}` | ratio spread | added |"
                 );
-                let _ = writeln!(out, "|---|---:|---:|---:|---:|");
+                let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|");
             }
             None => {
                 let _ = writeln!(out, "| bench | median | spread (runs) |");
@@ -136,15 +144,20 @@ fn summary(groups: &BTreeMap<String, BTreeMap<String, Runs>>) -> String {
                     .iter()
                     .filter_map(|(run, ns)| base.get(run).map(|b| ns / b))
                     .collect();
+                let mut added: Vec<f64> = runs
+                    .iter()
+                    .filter_map(|(run, ns)| base.get(run).map(|b| ns - b))
+                    .collect();
                 if ratios.is_empty() {
-                    let _ = write!(out, " – | – |");
+                    let _ = write!(out, " – | – | – |");
                 } else {
                     let mid = median(&mut ratios);
                     let _ = write!(
                         out,
-                        " {mid:.2}x | {:.2}x – {:.2}x |",
+                        " {mid:.2}x | {:.2}x – {:.2}x | {} |",
                         ratios[0],
-                        ratios[ratios.len() - 1]
+                        ratios[ratios.len() - 1],
+                        signed_time(median(&mut added))
                     );
                 }
             }
@@ -204,7 +217,7 @@ mod tests {
         let text = summary(&groups);
         assert!(
             text.contains(
-                "| tachometer_handle | 3.50 ns | 3.00 ns – 4.00 ns | 1.25x | 1.00x – 1.50x |"
+                "| tachometer_handle | 3.50 ns | 3.00 ns – 4.00 ns | 1.25x | 1.00x – 1.50x | +0.50 ns |"
             ),
             "{text}"
         );
