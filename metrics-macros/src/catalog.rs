@@ -154,6 +154,14 @@ impl Errors {
         self.push(syn::Error::new(span, message));
     }
 
+    pub(crate) fn spanned(
+        &mut self,
+        tokens: impl quote::ToTokens,
+        message: impl std::fmt::Display,
+    ) {
+        self.push(syn::Error::new_spanned(tokens, message));
+    }
+
     pub(crate) fn finish(self) -> syn::Result<()> {
         self.0.map_or(Ok(()), Err)
     }
@@ -189,8 +197,8 @@ fn check_entry<'a>(
     let name = entry.name.unraw().to_string();
 
     for attr in &entry.other_attrs {
-        errors.at(
-            attr.span(),
+        errors.spanned(
+            attr,
             "a catalog entry takes doc comments only: remove this attribute",
         );
     }
@@ -299,21 +307,18 @@ fn check_buckets(buckets: &Buckets, errors: &mut Errors) -> Vec<f64> {
         };
         let shown = quote!(#expr).to_string().replace(' ', "");
         if !value.is_finite() {
-            errors.at(
-                expr.span(),
+            errors.spanned(
+                expr,
                 format!(
                     "bucket `{shown}` is not a finite number: list finite upper bounds, \
                      the exposition adds `+Inf` itself"
                 ),
             );
         } else if values.contains(&value) {
-            errors.at(
-                expr.span(),
-                format!("bucket `{shown}` appears twice: remove one"),
-            );
+            errors.spanned(expr, format!("bucket `{shown}` appears twice: remove one"));
         } else if values.last().is_some_and(|last| value < *last) {
-            errors.at(
-                expr.span(),
+            errors.spanned(
+                expr,
                 format!(
                     "bucket `{shown}` is smaller than the one before it: list buckets in increasing order"
                 ),
@@ -357,8 +362,8 @@ fn bucket_value(expr: &Expr, errors: &mut Errors) -> Option<f64> {
         _ => None,
     };
     if parsed.is_none() {
-        errors.at(
-            expr.span(),
+        errors.spanned(
+            expr,
             "expected a number literal as a bucket upper bound, such as `0.5`",
         );
     }

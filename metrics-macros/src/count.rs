@@ -278,19 +278,30 @@ fn count_catalog(
     let private = quote!(::tachometer::__private);
     let fields = labels.iter().map(|l| field_ident(&l.key));
     let series = quote!(#metric { #(#fields: #values),* });
+    // A metric that is not a catalog counter is reported on the metric's name.
+    let span = metric
+        .segments
+        .last()
+        .map_or_else(Span::call_site, |segment| segment.ident.span());
+    let count_fixed = quote_spanned! {span=>
+        ::tachometer::__private::static_counter(&__TACHOMETER_COUNTER, || #series).inc()
+    };
+    let count_evaluated = quote_spanned! {span=>
+        ::tachometer::__private::CounterSite::inc(&__TACHOMETER_SITE, &#series)
+    };
     if fixed {
         quote! {
             {
                 static __TACHOMETER_COUNTER: #private::OnceLock<#private::Counter> =
                     #private::OnceLock::new();
-                #private::static_counter(&__TACHOMETER_COUNTER, || #series).inc();
+                #count_fixed;
             }
         }
     } else {
         quote! {
             {
                 static __TACHOMETER_SITE: #private::CounterSite = #private::CounterSite::new();
-                __TACHOMETER_SITE.inc(&#series);
+                #count_evaluated;
             }
         }
     }

@@ -1,0 +1,6 @@
+#[tachometer::count_event(name = "websocket.events_total")]
+fn on_alive() {}
+
+fn main() {
+    on_alive();
+}

@@ -1,0 +1,6 @@
+#[tachometer::count_event(name = "9lives_total")]
+fn on_alive() {}
+
+fn main() {
+    on_alive();
+}

@@ -1,0 +1,4 @@
+#[derive(Clone, Copy, tachometer::LabelValue)]
+enum Operation {}
+
+fn main() {}

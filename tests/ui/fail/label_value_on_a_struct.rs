@@ -1,0 +1,6 @@
+#[derive(Clone, Copy, tachometer::LabelValue)]
+struct Operation {
+    name: u8,
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[derive(tachometer::LabelValue)]
+enum Operation {
+    Get,
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+tachometer::catalog! {
+    /// Reserved.
+    counter __cache_operations_total;
+}
+
+fn main() {}

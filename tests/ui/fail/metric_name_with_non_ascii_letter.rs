@@ -1,0 +1,6 @@
+tachometer::catalog! {
+    /// Counted.
+    counter zähler_total;
+}
+
+fn main() {}

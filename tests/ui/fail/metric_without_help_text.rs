@@ -1,0 +1,5 @@
+tachometer::catalog! {
+    counter session_alive_events_total;
+}
+
+fn main() {}

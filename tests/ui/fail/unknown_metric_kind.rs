@@ -1,0 +1,6 @@
+tachometer::catalog! {
+    /// Requests.
+    summary request_duration_seconds;
+}
+
+fn main() {}
