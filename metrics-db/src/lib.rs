@@ -195,14 +195,16 @@
 mod backend;
 mod debounce;
 mod error;
+mod source;
 mod table;
 mod updater;
 
-pub use backend::CountConnection;
+pub use backend::{BlockingConnection, CountConnection};
 pub use debounce::Debouncer;
 pub use error::{RefreshError, StartError};
+pub use source::Rows;
 pub use table::{CountMode, TableOptions};
 pub use updater::{
-    DEFAULT_AUTO_EXACT_BELOW, DEFAULT_INTERVAL, DEFAULT_TIMEOUT, RecordsUpdater, Rows,
-    TableRefresh, Updater, UpdaterHandle,
+    DEFAULT_AUTO_EXACT_BELOW, DEFAULT_INTERVAL, DEFAULT_TIMEOUT, RecordsUpdater, TableRefresh,
+    Updater, UpdaterHandle,
 };

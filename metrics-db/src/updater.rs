@@ -1,8 +1,9 @@
 //! The background updater: configuration, one refresh cycle, the loop and its handle.
 
 use std::collections::HashSet;
+use std::marker::PhantomData;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use diesel::Table;
@@ -16,8 +17,9 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use crate::backend::CountConnection;
+use crate::backend::{BlockingConnection, CountConnection};
 use crate::error::{RefreshError, StartError};
+use crate::source::{Plan, Probe, Rows};
 use crate::table::{CountMode, TableName, TableOptions, TrackedTable};
 
 /// Refresh interval when none is configured.
@@ -33,7 +35,8 @@ pub const DEFAULT_AUTO_EXACT_BELOW: u64 = 10_000;
 /// or `MysqlConnection`. See the [crate documentation](crate) for an example.
 #[must_use = "an updater does nothing until it is started"]
 pub struct RecordsUpdater<C: CountConnection> {
-    source: Source<C>,
+    probe: Probe,
+    connection: PhantomData<fn() -> C>,
     tables: Vec<TrackedTable>,
     interval: Duration,
     jitter: Option<Duration>,
@@ -43,16 +46,13 @@ pub struct RecordsUpdater<C: CountConnection> {
     registry: Option<Registry>,
 }
 
-impl<C: CountConnection> RecordsUpdater<C> {
+impl<C: BlockingConnection> RecordsUpdater<C> {
     /// Counts through one connection made from `url` (a file path for SQLite), kept open between
     /// refreshes, checked after a failed one and made again when it is broken.
     ///
     /// The URL is used only to connect: it never appears in a log line, an error or a label.
     pub fn from_url(url: impl Into<String>) -> Self {
-        Self::with_source(Source::Url {
-            url: url.into(),
-            idle: Mutex::new(None),
-        })
+        Self::with_probe(Probe::url::<C>(url.into()))
     }
 
     /// Counts through connections taken from an r2d2 pool, such as the application's own.
@@ -61,12 +61,32 @@ impl<C: CountConnection> RecordsUpdater<C> {
     /// free connection counts against the table's timeout.
     #[cfg(feature = "r2d2")]
     pub fn from_pool(pool: diesel::r2d2::Pool<diesel::r2d2::ConnectionManager<C>>) -> Self {
-        Self::with_source(Source::Pool(pool))
+        Self::with_probe(Probe::r2d2(pool))
+    }
+}
+
+#[cfg(feature = "async-postgres")]
+impl RecordsUpdater<diesel_async::AsyncPgConnection> {
+    /// Counts through one diesel-async PostgreSQL connection made from `url`, kept open between
+    /// refreshes, checked after a failed one and made again when it is broken.
+    pub fn from_async_url(url: impl Into<String>) -> Self {
+        Self::with_probe(Probe::async_url(url.into()))
     }
 
-    fn with_source(source: Source<C>) -> Self {
+    /// Counts through connections taken from a diesel-async deadpool pool, such as the
+    /// application's own. Waiting for a free connection counts against the table's timeout.
+    pub fn from_async_pool(
+        pool: diesel_async::pooled_connection::deadpool::Pool<diesel_async::AsyncPgConnection>,
+    ) -> Self {
+        Self::with_probe(Probe::deadpool(pool))
+    }
+}
+
+impl<C: CountConnection> RecordsUpdater<C> {
+    fn with_probe(probe: Probe) -> Self {
         RecordsUpdater {
-            source,
+            probe,
+            connection: PhantomData,
             tables: Vec::new(),
             interval: DEFAULT_INTERVAL,
             jitter: None,
@@ -81,7 +101,7 @@ impl<C: CountConnection> RecordsUpdater<C> {
     /// `table` label value `label`, with the updater's default mode and timeout.
     pub fn track<T>(self, table: T, label: impl Into<String>) -> Self
     where
-        T: Table + QueryFragment<C::Backend>,
+        T: Table + QueryFragment<C::Dialect>,
     {
         self.track_with(table, label, TableOptions::new())
     }
@@ -94,7 +114,7 @@ impl<C: CountConnection> RecordsUpdater<C> {
         options: TableOptions,
     ) -> Self
     where
-        T: Table + QueryFragment<C::Backend>,
+        T: Table + QueryFragment<C::Dialect>,
     {
         let rendered = C::render_table(&table);
         let sql = rendered
@@ -181,18 +201,11 @@ impl<C: CountConnection> RecordsUpdater<C> {
             .into_iter()
             .map(|table| TableState::new(&registry, table, self.mode, self.timeout))
             .collect();
-        let source = Arc::new(self.source);
-        let auto_exact_below = self.auto_exact_below;
-        let count: BlockingCount = Arc::new(move |table, mode, budget| {
-            source.with_connection(budget, |conn| {
-                count_rows(conn, table, mode, auto_exact_below, budget)
-            })
-        });
-
         Ok(Updater {
             inner: Arc::new(Inner {
                 tables,
-                count,
+                probe: self.probe,
+                auto_exact_below: self.auto_exact_below,
                 interval: self.interval,
                 jitter: self.jitter.unwrap_or(self.interval / 10),
                 cycle: tokio::sync::Mutex::new(()),
@@ -207,67 +220,6 @@ impl<C: CountConnection> RecordsUpdater<C> {
     }
 }
 
-/// Where connections come from.
-enum Source<C: CountConnection> {
-    Url {
-        url: String,
-        /// The connection kept between refreshes, and whether its last use failed.
-        idle: Mutex<Option<(C, bool)>>,
-    },
-    #[cfg(feature = "r2d2")]
-    Pool(diesel::r2d2::Pool<diesel::r2d2::ConnectionManager<C>>),
-}
-
-impl<C: CountConnection> Source<C> {
-    /// Runs `work` on a connection, waiting at most `budget` for one from a pool. Blocking:
-    /// call only from the blocking pool.
-    fn with_connection<R>(
-        &self,
-        budget: Duration,
-        work: impl FnOnce(&mut C) -> Result<R, RefreshError>,
-    ) -> Result<R, RefreshError> {
-        #[cfg(not(feature = "r2d2"))]
-        let _ = budget; // only a pool waits for a connection
-
-        match self {
-            Source::Url { url, idle } => {
-                let cached = idle.lock().unwrap_or_else(PoisonError::into_inner).take();
-                let mut conn = match cached {
-                    // A connection whose last query failed may be broken: check it first.
-                    Some((mut conn, true)) => match conn.batch_execute("SELECT 1") {
-                        Ok(()) => conn,
-                        Err(_) => C::establish(url)?,
-                    },
-                    Some((conn, false)) => conn,
-                    None => C::establish(url)?,
-                };
-                let result = work(&mut conn);
-                // A refresh that outlived its timeout returns its connection late; whichever
-                // comes back last is kept, the other one closes.
-                *idle.lock().unwrap_or_else(PoisonError::into_inner) =
-                    Some((conn, result.is_err()));
-                result
-            }
-            #[cfg(feature = "r2d2")]
-            Source::Pool(pool) => {
-                let mut conn = pool
-                    .get_timeout(budget)
-                    .map_err(|error| RefreshError::Connect(error.to_string()))?;
-                work(&mut conn)
-            }
-        }
-    }
-}
-
-/// What one successful refresh found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Rows {
-    /// The number of rows published in `database_records`.
-    pub rows: u64,
-    /// Whether it came from `COUNT(*)` rather than the database's estimate.
-    pub exact: bool,
-}
-
 /// The outcome of one table in one refresh cycle.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TableRefresh {
@@ -276,64 +228,6 @@ pub struct TableRefresh {
     /// The rows found, or why the refresh failed.
     pub result: Result<Rows, RefreshError>,
 }
-
-/// Counts one table on `conn` in `mode`. Blocking.
-fn count_rows<C: CountConnection>(
-    conn: &mut C,
-    table: &TableName,
-    mode: CountMode,
-    auto_exact_below: u64,
-    budget: Duration,
-) -> Result<Rows, RefreshError> {
-    let deadline = std::time::Instant::now() + budget;
-    let remaining = || deadline.saturating_duration_since(std::time::Instant::now());
-    let exact = |conn: &mut C| -> Result<Rows, RefreshError> {
-        let rows = conn
-            .count_exact(&table.quoted, remaining())
-            .map_err(|error| match RefreshError::from(error) {
-                RefreshError::Query(message) if is_server_timeout(&message) => {
-                    RefreshError::Timeout(budget)
-                }
-                other => other,
-            })?;
-        Ok(Rows {
-            rows: u64::try_from(rows).unwrap_or(0),
-            exact: true,
-        })
-    };
-    let estimate = |conn: &mut C| -> Result<Option<u64>, RefreshError> {
-        let estimate = conn.count_estimate(table.schema.as_deref(), &table.name, &table.quoted)?;
-        // Negative, NaN or infinite values are the catalog saying "unknown".
-        Ok(estimate
-            .filter(|rows| rows.is_finite() && *rows >= 0.0)
-            .map(|rows| rows.round() as u64))
-    };
-
-    match mode {
-        CountMode::Exact => exact(conn),
-        CountMode::Estimated => match estimate(conn)? {
-            Some(rows) => Ok(Rows { rows, exact: false }),
-            None => Err(RefreshError::NoEstimate),
-        },
-        CountMode::Auto => match estimate(conn)? {
-            Some(rows) if rows >= auto_exact_below && rows > 0 => Ok(Rows { rows, exact: false }),
-            _ => exact(conn),
-        },
-    }
-}
-
-/// Whether a query error is the server cancelling the statement at the time limit we set:
-/// PostgreSQL's `statement_timeout`, MariaDB's `max_statement_time`, MySQL's
-/// `MAX_EXECUTION_TIME`.
-fn is_server_timeout(message: &str) -> bool {
-    message.contains("canceling statement due to statement timeout")
-        || message.contains("max_statement_time exceeded")
-        || message.contains("maximum statement execution time exceeded")
-}
-
-/// The count of one table, type-erased over the connection type. Blocking.
-type BlockingCount =
-    Arc<dyn Fn(&TableName, CountMode, Duration) -> Result<Rows, RefreshError> + Send + Sync>;
 
 /// One tracked table and its series.
 struct TableState {
@@ -383,7 +277,8 @@ impl Drop for InFlight {
 
 struct Inner {
     tables: Vec<TableState>,
-    count: BlockingCount,
+    probe: Probe,
+    auto_exact_below: u64,
     interval: Duration,
     jitter: Duration,
     /// Held for a whole cycle, so cycles never overlap.
@@ -453,16 +348,16 @@ impl Inner {
         {
             return Err(RefreshError::StillRunning);
         }
-        let in_flight = InFlight(table.in_flight.clone());
+        let in_flight = Box::new(InFlight(table.in_flight.clone()));
 
-        let count = self.count.clone();
-        let name = table.name.clone();
-        let (mode, budget) = (table.mode, table.timeout);
+        let budget = table.timeout;
+        let plan = Plan {
+            mode: table.mode,
+            auto_exact_below: self.auto_exact_below,
+            budget,
+        };
         let started = Instant::now();
-        let task = tokio::task::spawn_blocking(move || {
-            let _in_flight = in_flight;
-            count(&name, mode, budget)
-        });
+        let task = self.probe.spawn(table.name.clone(), plan, in_flight);
 
         let result = match tokio::time::timeout(budget, task).await {
             Ok(Ok(result)) => result,
