@@ -471,7 +471,7 @@ fn generate_entry(checked: &Checked<'_>) -> TokenStream {
 
     quote! {
         #(#docs)*
-        #[allow(non_camel_case_types)]
+        #[allow(non_camel_case_types, private_interfaces)]
         #vis struct #name {
             #(
                 #[doc = #field_docs]
