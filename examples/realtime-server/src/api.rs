@@ -107,6 +107,7 @@ pub(crate) struct NewAccount {
 }
 
 /// `POST /v1/accounts`
+#[tachometer::track_http(POST, "/v1/accounts")]
 pub(crate) async fn create_account(
     State(app): State<AppState>,
     body: Result<Json<NewAccount>, JsonRejection>,
@@ -128,6 +129,7 @@ pub(crate) struct NewSession {
 }
 
 /// `POST /v1/sessions`
+#[tachometer::track_http(POST, "/v1/sessions")]
 pub(crate) async fn create_session(
     State(app): State<AppState>,
     body: Result<Json<NewSession>, JsonRejection>,
@@ -149,6 +151,7 @@ pub(crate) async fn create_session(
 }
 
 /// `GET /v1/sessions/{id}`
+#[tachometer::track_http(GET, "/v1/sessions/{id}")]
 pub(crate) async fn get_session(State(app): State<AppState>, Path(id): Path<String>) -> ApiResult {
     match load_session(&app, &id).await? {
         Some(session) => ok(session),
@@ -167,6 +170,7 @@ fn list_limit(limit: Option<i64>) -> i64 {
 }
 
 /// `GET /v1/sessions?account_id=&limit=`
+#[tachometer::track_http(GET, "/v1/sessions")]
 pub(crate) async fn list_sessions(
     State(app): State<AppState>,
     query: Result<Query<ListQuery>, QueryRejection>,
@@ -188,6 +192,7 @@ pub(crate) struct NewMessage {
 }
 
 /// `POST /v1/sessions/{id}/messages`
+#[tachometer::track_http(POST, "/v1/sessions/{id}/messages")]
 pub(crate) async fn post_message(
     State(app): State<AppState>,
     Path(session_id): Path<String>,
@@ -214,6 +219,7 @@ pub(crate) struct MessagesQuery {
 }
 
 /// `GET /v1/sessions/{id}/messages?limit=`
+#[tachometer::track_http(GET, "/v1/sessions/{id}/messages")]
 pub(crate) async fn list_messages(
     State(app): State<AppState>,
     Path(session_id): Path<String>,
@@ -239,6 +245,7 @@ pub(crate) struct NewMachine {
 }
 
 /// `POST /v1/machines`
+#[tachometer::track_http(POST, "/v1/machines")]
 pub(crate) async fn register_machine(
     State(app): State<AppState>,
     body: Result<Json<NewMachine>, JsonRejection>,

@@ -151,8 +151,9 @@ pub(crate) async fn start(config: ServerConfig) -> Result<RunningServer, ServerE
         shutdown: shutdown.clone(),
         tasks: TaskTracker::new(),
     };
+    // Every handler records itself (`#[track_http]`); the layer counts only what matched no route.
     let app = routes()
-        .layer(HttpMetricsLayer::new())
+        .layer(HttpMetricsLayer::new().unmatched_only())
         .with_state(state.clone());
 
     let table_counter = start_table_counter(&config.database_url, config.refresh_interval)?;

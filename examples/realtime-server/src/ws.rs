@@ -6,7 +6,7 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use tachometer::{Scope, WsConnection, WsScope};
+use tachometer::WsConnection;
 
 use crate::api::{ApiError, load_session};
 use crate::db;
@@ -22,54 +22,21 @@ enum Owner {
 }
 
 /// A connection opened by a signed-in user, outside any one session.
+#[tachometer::ws_scoped("user")]
 struct UserConnection {
     account_id: String,
-    #[expect(
-        dead_code,
-        reason = "held for its Drop, which closes the connection in the gauge"
-    )]
-    ws_connection: WsConnection<UserConnection>,
-}
-
-impl WsScope for UserConnection {
-    fn scope() -> &'static Scope {
-        static SCOPE: Scope = Scope::new("user");
-        &SCOPE
-    }
 }
 
 /// A connection bound to one chat session.
+#[tachometer::ws_scoped("session")]
 struct SessionConnection {
     session_id: String,
-    #[expect(
-        dead_code,
-        reason = "held for its Drop, which closes the connection in the gauge"
-    )]
-    ws_connection: WsConnection<SessionConnection>,
-}
-
-impl WsScope for SessionConnection {
-    fn scope() -> &'static Scope {
-        static SCOPE: Scope = Scope::new("session");
-        &SCOPE
-    }
 }
 
 /// A connection opened by a registered machine.
+#[tachometer::ws_scoped("machine")]
 struct MachineConnection {
     machine_id: String,
-    #[expect(
-        dead_code,
-        reason = "held for its Drop, which closes the connection in the gauge"
-    )]
-    ws_connection: WsConnection<MachineConnection>,
-}
-
-impl WsScope for MachineConnection {
-    fn scope() -> &'static Scope {
-        static SCOPE: Scope = Scope::new("machine");
-        &SCOPE
-    }
 }
 
 /// What the event loop needs from any of the three connection types.
@@ -106,6 +73,7 @@ fn upgrade_rejected(rejection: WebSocketUpgradeRejection) -> Response {
 }
 
 /// `GET /v1/ws/user/{account_id}`
+#[tachometer::track_http(GET, "/v1/ws/user/{account_id}")]
 pub(crate) async fn connect_user(
     State(app): State<AppState>,
     Path(account_id): Path<String>,
@@ -134,6 +102,7 @@ pub(crate) async fn connect_user(
 }
 
 /// `GET /v1/ws/session/{session_id}`
+#[tachometer::track_http(GET, "/v1/ws/session/{session_id}")]
 pub(crate) async fn connect_session(
     State(app): State<AppState>,
     Path(session_id): Path<String>,
@@ -161,6 +130,7 @@ pub(crate) async fn connect_session(
 }
 
 /// `GET /v1/ws/machine/{machine_id}`
+#[tachometer::track_http(GET, "/v1/ws/machine/{machine_id}")]
 pub(crate) async fn connect_machine(
     State(app): State<AppState>,
     Path(machine_id): Path<String>,
