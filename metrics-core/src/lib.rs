@@ -33,6 +33,7 @@
 //! Nothing in the runtime panics on bad input. A descriptor used with the wrong label count
 //! or kind yields a detached handle and one `tracing` error; an invalid name from the
 //! `metrics` facade is dropped the same way. Misuse of the macros is a compile error.
+#![doc = include_str!("catalog.md")]
 
 extern crate self as tachometer;
 
