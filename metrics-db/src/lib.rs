@@ -64,7 +64,9 @@
 //!
 //! Connections come from a URL ([`RecordsUpdater::from_url`]: one connection, kept between
 //! refreshes and replaced when it breaks) or from the application's r2d2 pool
-//! (`RecordsUpdater::from_pool`, feature `r2d2`).
+//! (`RecordsUpdater::from_pool`, feature `r2d2`). With the feature `async-postgres`,
+//! `RecordsUpdater::<AsyncPgConnection>` counts through diesel-async instead, from a URL
+//! (`from_async_url`) or a deadpool pool (`from_async_pool`).
 //!
 //! # Metrics
 //!
@@ -107,8 +109,11 @@
 //!
 //! # Scheduling and cost
 //!
-//! - Every query runs on tokio's blocking pool (`spawn_blocking`); the runtime's worker threads
-//!   only wait on it. A single-threaded runtime keeps running its other tasks while a count runs.
+//! - Every sync query runs on tokio's blocking pool (`spawn_blocking`); the runtime's worker
+//!   threads only wait on it. A single-threaded runtime keeps running its other tasks while a
+//!   count runs. diesel-async counts run as tasks of their own.
+//! - A count the updater stopped waiting for still runs to its end (the server cancels it at the
+//!   time limit), so a pooled connection never goes back in the middle of a transaction.
 //! - Tables refresh one after another, each bounded by its timeout (10 s by default, per table
 //!   with [`TableOptions::timeout`]). On PostgreSQL and MySQL/MariaDB the server itself cancels
 //!   an exact count at that time limit (`SET LOCAL statement_timeout`, `SET STATEMENT
@@ -157,6 +162,7 @@
 //! | `postgres` | `PgConnection` | libpq (`apt-get install libpq-dev`) |
 //! | `mysql` | `MysqlConnection`, for MySQL and MariaDB | the MariaDB or MySQL client (`apt-get install libmariadb-dev`) |
 //! | `r2d2` | `RecordsUpdater::from_pool` | none |
+//! | `async-postgres` | diesel-async's `AsyncPgConnection`, from a URL or a deadpool pool | none: tokio-postgres is pure Rust |
 //!
 //! # Limitations
 //!
@@ -190,7 +196,8 @@
 //! - A PostgreSQL partitioned table has an estimate only once its parent has been analyzed
 //!   by hand (autovacuum analyzes the partitions, not the parent), and views have none: `Auto`
 //!   counts them exactly, `Estimated` reports [`RefreshError::NoEstimate`].
-//! - diesel-async connections are not supported yet; sync connections and r2d2 pools are.
+//! - diesel-async is supported for PostgreSQL only (`async-postgres`), with deadpool as its pool;
+//!   MySQL and SQLite count through sync connections.
 
 mod backend;
 mod debounce;
