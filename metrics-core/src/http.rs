@@ -135,15 +135,16 @@ impl HttpRoute {
     pub fn start(&'static self) -> HttpGuard {
         HttpGuard {
             route: self,
-            started: Instant::now(),
+            // With instrumentation compiled out there is nothing to time: no clock read.
+            started: (!crate::handles::OFF).then(Instant::now),
             finished: false,
         }
     }
 
-    fn record(&self, status: u16, started: Instant) {
-        if crate::handles::OFF {
+    fn record(&self, status: u16, started: Option<Instant>) {
+        let Some(started) = started else {
             return;
-        }
+        };
         for (slot, series) in self.statuses.iter().zip(&self.series) {
             let current = slot.load(Ordering::Acquire);
             let claimed = current == status
@@ -176,7 +177,8 @@ impl fmt::Debug for HttpRoute {
 #[derive(Debug)]
 pub struct HttpGuard {
     route: &'static HttpRoute,
-    started: Instant,
+    /// `None` when the `off` feature compiled instrumentation out.
+    started: Option<Instant>,
     finished: bool,
 }
 
@@ -335,21 +337,16 @@ mod layer {
         }
 
         fn call(&mut self, request: Request<B>) -> Self::Future {
-            let matched = request
-                .extensions()
-                .get::<MatchedPath>()
-                .map(|p| Arc::from(p.as_str()));
-            let record = if self.layer.unmatched_only && matched.is_some() {
-                None
-            } else {
-                Some(Pending {
-                    series: self.layer.series.clone(),
-                    method: Method::from_name(request.method().as_str()),
-                    route: matched.unwrap_or_else(|| Arc::from(UNMATCHED_ROUTE)),
-                    started: Instant::now(),
-                    finished: false,
-                })
-            };
+            let matched = request.extensions().get::<MatchedPath>();
+            let skip = crate::handles::OFF || (self.layer.unmatched_only && matched.is_some());
+            let record = (!skip).then(|| Pending {
+                series: self.layer.series.clone(),
+                method: Method::from_name(request.method().as_str()),
+                route: matched
+                    .map_or_else(|| Arc::from(UNMATCHED_ROUTE), |p| Arc::from(p.as_str())),
+                started: Instant::now(),
+                finished: false,
+            });
             ResponseFuture {
                 inner: self.inner.call(request),
                 record,
