@@ -348,6 +348,52 @@ async fn per_table_timeout_counts_an_error_and_keeps_the_last_value() {
 }
 
 #[tokio::test]
+async fn refresh_duration_is_a_histogram_with_the_contract_buckets() {
+    let db = Db::new();
+    db.execute("CREATE TABLE sessions (id INTEGER)");
+    let registry = Registry::new();
+    let updater = db
+        .updater(&registry)
+        .track(schema::sessions::table, "sessions")
+        .track(schema::machines::table, "machines")
+        .build()
+        .unwrap();
+    updater.refresh().await;
+    updater.refresh().await;
+
+    let samples = common::parse(&registry.render());
+    for table in ["sessions", "machines"] {
+        let bounds: Vec<f64> = samples
+            .iter()
+            .filter(|s| s.name == "database_records_refresh_duration_seconds_bucket")
+            .filter(|s| s.labels["table"] == table)
+            .map(|s| {
+                s.labels["le"]
+                    .replace("+Inf", "inf")
+                    .parse::<f64>()
+                    .unwrap()
+            })
+            .collect();
+        let expected = [
+            0.001,
+            0.005,
+            0.01,
+            0.05,
+            0.1,
+            0.5,
+            1.0,
+            5.0,
+            30.0,
+            f64::INFINITY,
+        ];
+        assert_eq!(bounds, expected, "{table}");
+        // Failed refreshes are observed too: both tables were attempted twice.
+        assert_eq!(refreshes(&registry, table), Some(2.0), "{table}");
+    }
+    assert!(!samples.iter().any(|s| s.labels.contains_key("quantile")));
+}
+
+#[tokio::test]
 async fn configuration_mistakes_are_reported_before_anything_runs() {
     let db = Db::new();
     let build = |updater: RecordsUpdater<SqliteConnection>| updater.build().err();
