@@ -54,7 +54,7 @@ impl Probe {
     pub(crate) fn url<C: BlockingConnection>(url: String) -> Probe {
         let source = Arc::new(UrlSource::<C> {
             url,
-            idle: Mutex::new(None),
+            idle: Mutex::new(Vec::new()),
         });
         Probe::Blocking(Arc::new(move |table, plan| {
             source.with_connection(|conn| count_blocking(conn, table, plan))
@@ -102,11 +102,34 @@ impl Probe {
     }
 }
 
-/// One connection made from a URL, kept between refreshes.
+/// Connections made from a URL and kept between refreshes. Refreshes run one at a time, so
+/// one connection serves them all, unless a timed-out count still holds it: then the next
+/// refresh makes another, and both stay for later (at most [`MAX_IDLE`]).
 struct UrlSource<C> {
     url: String,
-    /// The connection kept between refreshes, and whether its last use failed.
-    idle: Mutex<Option<(C, bool)>>,
+    /// Idle connections, each with whether its last use failed.
+    idle: Mutex<Vec<(C, bool)>>,
+}
+
+/// Idle connections a URL source keeps; any more are closed when they come back.
+const MAX_IDLE: usize = 2;
+
+/// Takes an idle connection, healthy ones first.
+fn take_idle<C>(idle: &Mutex<Vec<(C, bool)>>) -> Option<(C, bool)> {
+    idle.lock().unwrap_or_else(PoisonError::into_inner).pop()
+}
+
+/// Gives a connection back; a full set closes it instead.
+fn give_back<C>(idle: &Mutex<Vec<(C, bool)>>, conn: C, failed: bool) {
+    let mut idle = idle.lock().unwrap_or_else(PoisonError::into_inner);
+    if idle.len() < MAX_IDLE {
+        // `take_idle` pops from the end: healthy connections go there.
+        if failed {
+            idle.insert(0, (conn, failed));
+        } else {
+            idle.push((conn, failed));
+        }
+    }
 }
 
 impl<C: BlockingConnection> UrlSource<C> {
@@ -115,12 +138,7 @@ impl<C: BlockingConnection> UrlSource<C> {
         &self,
         work: impl FnOnce(&mut C) -> Result<R, RefreshError>,
     ) -> Result<R, RefreshError> {
-        let cached = self
-            .idle
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        let mut conn = match cached {
+        let mut conn = match take_idle(&self.idle) {
             // A connection whose last query failed may be broken: check it first.
             Some((mut conn, true)) => match conn.batch_execute("SELECT 1") {
                 Ok(()) => conn,
@@ -130,9 +148,7 @@ impl<C: BlockingConnection> UrlSource<C> {
             None => C::establish(&self.url)?,
         };
         let result = work(&mut conn);
-        // A refresh that outlived its timeout returns its connection late; whichever comes back
-        // last is kept, the other one closes.
-        *self.idle.lock().unwrap_or_else(PoisonError::into_inner) = Some((conn, result.is_err()));
+        give_back(&self.idle, conn, result.is_err());
         result
     }
 }
@@ -216,7 +232,7 @@ mod asynchronous {
         pub(crate) fn async_url(url: String) -> Probe {
             let source = Arc::new(AsyncUrlSource {
                 url,
-                idle: Mutex::new(None),
+                idle: Mutex::new(Vec::new()),
             });
             Probe::Async(Arc::new(move |table, plan| {
                 let source = source.clone();
@@ -240,19 +256,15 @@ mod asynchronous {
         }
     }
 
+    /// As [`UrlSource`], with diesel-async connections.
     struct AsyncUrlSource {
         url: String,
-        idle: Mutex<Option<(AsyncPgConnection, bool)>>,
+        idle: Mutex<Vec<(AsyncPgConnection, bool)>>,
     }
 
     impl AsyncUrlSource {
         async fn count(&self, table: &TableName, plan: Plan) -> Result<Rows, RefreshError> {
-            let cached = self
-                .idle
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .take();
-            let mut conn = match cached {
+            let mut conn = match take_idle(&self.idle) {
                 Some((mut conn, true)) => match conn.batch_execute("SELECT 1").await {
                     Ok(()) => conn,
                     Err(_) => AsyncPgConnection::establish(&self.url).await?,
@@ -261,8 +273,7 @@ mod asynchronous {
                 None => AsyncPgConnection::establish(&self.url).await?,
             };
             let result = count_async(&mut conn, table, plan).await;
-            *self.idle.lock().unwrap_or_else(PoisonError::into_inner) =
-                Some((conn, result.is_err()));
+            give_back(&self.idle, conn, result.is_err());
             result
         }
     }

@@ -303,10 +303,10 @@ async fn dropping_the_handle_stops_the_updater() {
     .await;
 
     drop(handle);
-    // The loop ends after the cycle in progress, if any: at most one more refresh.
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // The loop ends after the cycle in progress, if any (a cycle here takes about a millisecond).
+    tokio::time::sleep(Duration::from_millis(500)).await;
     let settled = refreshes(&registry, "sessions").unwrap();
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(refreshes(&registry, "sessions"), Some(settled));
 }
 
