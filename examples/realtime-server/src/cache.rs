@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use crate::db::Session;
-use crate::telemetry::{self, CacheOperation, CacheResult};
+use crate::telemetry::{CacheOperation, session_cache_operations_total};
 
 /// The cache refused an operation because an earlier holder of its lock panicked.
 #[derive(Debug)]
@@ -26,58 +26,40 @@ impl SessionCache {
     }
 
     /// The cached session, counted as a hit or a miss.
+    #[tachometer::count_event(
+        session_cache_operations_total,
+        operation = CacheOperation::Get,
+        result = outcome
+    )]
     pub(crate) fn get(&self, id: &str) -> Option<Session> {
-        let found = match self.entries.lock() {
-            Ok(entries) => entries.get(id).cloned(),
-            Err(_) => None,
-        };
-        let result = if found.is_some() {
-            CacheResult::Hit
-        } else {
-            CacheResult::Miss
-        };
-        telemetry::count_cache(CacheOperation::Get, result);
-        found
+        self.entries.lock().ok()?.get(id).cloned()
     }
 
     /// Stores a session, evicting an arbitrary entry when full.
+    #[tachometer::count_event(
+        session_cache_operations_total,
+        operation = CacheOperation::Set,
+        result = outcome
+    )]
     pub(crate) fn set(&self, session: Session) -> Result<(), CachePoisoned> {
-        let outcome = match self.entries.lock() {
-            Ok(mut entries) => {
-                if entries.len() >= self.capacity && !entries.contains_key(&session.id) {
-                    if let Some(victim) = entries.keys().next().cloned() {
-                        entries.remove(&victim);
-                    }
-                }
-                entries.insert(session.id.clone(), session);
-                Ok(())
+        let mut entries = self.entries.lock().map_err(|_| CachePoisoned)?;
+        if entries.len() >= self.capacity && !entries.contains_key(&session.id) {
+            if let Some(victim) = entries.keys().next().cloned() {
+                entries.remove(&victim);
             }
-            Err(_) => Err(CachePoisoned),
-        };
-        let result = if outcome.is_ok() {
-            CacheResult::Ok
-        } else {
-            CacheResult::Error
-        };
-        telemetry::count_cache(CacheOperation::Set, result);
-        outcome
+        }
+        entries.insert(session.id.clone(), session);
+        Ok(())
     }
 
     /// Forgets a session, so the next lookup reads the database.
+    #[tachometer::count_event(
+        session_cache_operations_total,
+        operation = CacheOperation::Invalidate,
+        result = outcome
+    )]
     pub(crate) fn invalidate(&self, id: &str) -> Result<(), CachePoisoned> {
-        let outcome = match self.entries.lock() {
-            Ok(mut entries) => {
-                entries.remove(id);
-                Ok(())
-            }
-            Err(_) => Err(CachePoisoned),
-        };
-        let result = if outcome.is_ok() {
-            CacheResult::Ok
-        } else {
-            CacheResult::Error
-        };
-        telemetry::count_cache(CacheOperation::Invalidate, result);
-        outcome
+        self.entries.lock().map_err(|_| CachePoisoned)?.remove(id);
+        Ok(())
     }
 }

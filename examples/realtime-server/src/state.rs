@@ -8,7 +8,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::cache::SessionCache;
 use crate::db::{self, Db, DbError};
-use crate::telemetry;
+use crate::telemetry::{machine_alive_events_total, session_alive_events_total};
 
 /// Handles to everything a request or connection needs; cheap to clone.
 #[derive(Clone)]
@@ -25,8 +25,8 @@ pub(crate) struct AppState {
 
 impl AppState {
     /// A session reported alive: counted, then its last-active time written unless debounced.
+    #[tachometer::count_event(session_alive_events_total)]
     pub(crate) async fn session_alive(&self, session_id: &str) -> Result<(), DbError> {
-        telemetry::count_session_alive();
         if !self.sessions_debounce.should_write(session_id.to_owned()) {
             return Ok(());
         }
@@ -41,8 +41,8 @@ impl AppState {
     }
 
     /// A machine reported alive: counted, then its last-active time written unless debounced.
+    #[tachometer::count_event(machine_alive_events_total)]
     pub(crate) async fn machine_alive(&self, machine_id: &str) -> Result<(), DbError> {
-        telemetry::count_machine_alive();
         if !self.machines_debounce.should_write(machine_id.to_owned()) {
             return Ok(());
         }

@@ -11,7 +11,7 @@ use tachometer::WsConnection;
 use crate::api::{ApiError, load_session};
 use crate::db;
 use crate::state::AppState;
-use crate::telemetry::{self, EventType};
+use crate::telemetry::{EventType, websocket_events_total};
 
 /// Which entity a connection belongs to.
 #[derive(Clone, Debug)]
@@ -181,7 +181,7 @@ async fn serve_socket<C: Connection>(mut socket: WebSocket, connection: C, app: 
             Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
             Some(Ok(Message::Text(text))) => handle_event(&app, &owner, text.as_str()).await,
             Some(Ok(Message::Binary(_))) => {
-                telemetry::count_event(EventType::Unknown);
+                tachometer::count!(websocket_events_total, event_type = EventType::Unknown);
                 json!({ "type": "error", "reason": "binary frames are not understood" })
             }
         };
@@ -218,7 +218,7 @@ async fn handle_event(app: &AppState, owner: &Owner, text: &str) -> Value {
         .kind
         .as_deref()
         .map_or(EventType::Unknown, EventType::from_wire);
-    telemetry::count_event(kind);
+    tachometer::count!(websocket_events_total, event_type = kind);
 
     match kind {
         EventType::Ping => json!({ "type": "pong" }),
