@@ -227,12 +227,26 @@ fn with_item(error: syn::Error, item: TokenStream) -> TokenStream {
 }
 
 /// Replaces every `impl Trait` with `_`, so the declared return type can pin the body's
-/// output type while inference fills in what the signature hides.
-struct InferImplTrait;
+/// output type while inference fills in what the signature hides. The traits it removes are
+/// kept, as paths, so that the expansion can still refer to them.
+#[derive(Default)]
+struct InferImplTrait {
+    traits: Vec<syn::Path>,
+}
 
 impl VisitMut for InferImplTrait {
     fn visit_type_mut(&mut self, ty: &mut Type) {
         if let Type::ImplTrait(impl_trait) = ty {
+            // Traits named inside the bounds' own arguments (`impl Iterator<Item = impl
+            // Display>`) are collected too.
+            syn::visit_mut::visit_type_impl_trait_mut(self, impl_trait);
+            for bound in &impl_trait.bounds {
+                if let syn::TypeParamBound::Trait(bound) = bound
+                    && matches!(bound.modifier, syn::TraitBoundModifier::None)
+                {
+                    self.traits.push(without_arguments(&bound.path));
+                }
+            }
             *ty = Type::Infer(syn::TypeInfer {
                 underscore_token: Token![_](impl_trait.span()),
             });
@@ -240,6 +254,35 @@ impl VisitMut for InferImplTrait {
             syn::visit_mut::visit_type_mut(self, ty);
         }
     }
+}
+
+/// `a::Trait<X>` as `a::Trait`, a path a `use` declaration accepts.
+fn without_arguments(path: &syn::Path) -> syn::Path {
+    let mut path = path.clone();
+    for segment in &mut path.segments {
+        segment.arguments = syn::PathArguments::None;
+    }
+    path
+}
+
+/// `use Trait as _;` for each trait the signature named in an `impl Trait`: the rewritten
+/// signature no longer mentions them, and an import used only there must not turn into an
+/// unused-import warning.
+fn keep_traits_in_use(traits: &[syn::Path]) -> TokenStream {
+    let mut seen = Vec::new();
+    let mut tokens = TokenStream::new();
+    for path in traits {
+        let key = path.to_token_stream().to_string();
+        if seen.contains(&key) {
+            continue;
+        }
+        seen.push(key);
+        tokens.extend(quote! {
+            #[allow(unused_imports)]
+            use #path as _;
+        });
+    }
+    tokens
 }
 
 fn expand_handler(args: &Args, function: ItemFn) -> TokenStream {
@@ -261,7 +304,9 @@ fn expand_handler(args: &Args, function: ItemFn) -> TokenStream {
         ReturnType::Default => sig.ident.span(),
         ReturnType::Type(_, ty) => ty.span(),
     };
-    InferImplTrait.visit_type_mut(&mut output_type);
+    let mut infer = InferImplTrait::default();
+    infer.visit_type_mut(&mut output_type);
+    let traits_in_use = keep_traits_in_use(&infer.traits);
     sig.output = syn::parse_quote!(-> ::tachometer::__private::Response);
 
     let variant = &args.variant;
@@ -292,6 +337,7 @@ fn expand_handler(args: &Args, function: ItemFn) -> TokenStream {
 
     let body = quote! {
         #(#inner)*
+        #traits_in_use
         #pin_output
         #route_static
         let #guard = __TACHOMETER_ROUTE.start();
