@@ -187,6 +187,10 @@ pub use tachometer_macros::track_http;
 /// written, without the connection field, and its generated code fails with "missing field
 /// `ws_connection`".
 ///
+/// [`WsConnection`] implements `Clone`, `Debug` and `Default`, so those derives work on the
+/// struct; `PartialEq`, `Hash` and the like do not, because two connections are never the
+/// same one. Implement them by hand over the fields that identify a session.
+///
 /// ```compile_fail
 /// #[derive(Clone)]
 /// #[tachometer::ws_scoped("user")]
