@@ -214,8 +214,8 @@ pub mod __private {
     pub use crate::http::{HttpGuard, HttpRoute, Method};
     pub use crate::label::LabelValue;
     pub use crate::metric::{
-        CounterMetric, CounterSite, FromOutcome, GaugeMetric, HistogramMetric, Metric, register,
-        static_counter,
+        CounterMetric, CounterSite, FromOutcome, GaugeMetric, HistogramMetric, LabelLiterals,
+        Metric, literal_label, register, static_counter,
     };
     pub use crate::registry::{Registry, global};
     pub use crate::ws::{Scope, WsConnection, WsScope};

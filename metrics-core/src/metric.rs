@@ -75,9 +75,50 @@ pub trait HistogramMetric: Metric {
     label = "`{Self}` has no value for every outcome of `{R}`",
     note = "derive `LabelValue` on an enum with values `ok` and `error` (for `Result`) or `hit` and `miss` (for `Option`), implement `tachometer::FromOutcome<{R}>`, or map the value yourself with `outcome(path::to::fn)`"
 )]
-pub trait FromOutcome<R>: LabelValue {
+pub trait FromOutcome<R> {
     /// The label value for `returned`.
     fn from_outcome(returned: &R) -> Self;
+}
+
+/// A label type whose values a call site may spell as string literals:
+/// `count!(websocket_events_total, event_type = "ping")`. `#[derive(LabelValue)]`
+/// implements it; the literal is checked at compile time.
+#[diagnostic::on_unimplemented(
+    message = "the values of `{Self}` cannot be spelled as string literals",
+    label = "a string literal needs a label type deriving `tachometer::LabelValue`",
+    note = "derive `tachometer::LabelValue` on the label type, or give the value as an enum variant"
+)]
+pub trait LabelLiterals {
+    /// The label of each value of [`LabelValue::ALL`], in the same order.
+    const LABELS: &'static [&'static str];
+}
+
+/// The value of `T` whose label is `label`, evaluated at compile time at call sites.
+#[must_use]
+pub const fn literal_label<T: LabelValue + LabelLiterals>(label: &str) -> Option<T> {
+    let mut i = 0;
+    while i < T::LABELS.len() && i < T::ALL.len() {
+        if str_eq(T::LABELS[i], label) {
+            return Some(T::ALL[i]);
+        }
+        i += 1;
+    }
+    None
+}
+
+const fn str_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }
 
 /// Makes `M`'s family present in `registry`, with every label combination at zero.
