@@ -34,12 +34,47 @@ enum Target {
 enum LabelSource {
     /// A literal or a constant path: the same on every call.
     Fixed(Expr),
+    /// A string literal: the value of the label's type with that label, found at compile time.
+    Literal(LitStr),
     /// An expression evaluated on each call.
     Evaluated(Expr),
     /// `outcome`: the return value, through `FromOutcome`.
     Outcome(Ident),
     /// `outcome(path::to::fn)`: the return value, through a mapping function.
     OutcomeWith(Ident, Expr),
+}
+
+impl LabelSource {
+    /// The same value on every call: the call site can keep a single handle.
+    fn is_fixed(&self) -> bool {
+        matches!(self, Self::Fixed(_) | Self::Literal(_))
+    }
+
+    /// The value's expression, for sources that do not depend on the return value.
+    fn value(&self) -> Option<TokenStream> {
+        match self {
+            Self::Fixed(expr) | Self::Evaluated(expr) => Some(expr.to_token_stream()),
+            Self::Literal(lit) => Some(literal_value(lit)),
+            Self::Outcome(_) | Self::OutcomeWith(..) => None,
+        }
+    }
+}
+
+/// The enum value a string literal stands for, found when the program is compiled: an
+/// inline `const` block that fails on the literal when no value has that label.
+fn literal_value(lit: &LitStr) -> TokenStream {
+    let message = format!(
+        "`{}` is not a value of this label: use a value of its `LabelValue` type",
+        lit.value().escape_debug()
+    );
+    quote_spanned! {lit.span()=>
+        const {
+            match ::tachometer::__private::literal_label(#lit) {
+                ::core::option::Option::Some(__tachometer_value) => __tachometer_value,
+                ::core::option::Option::None => ::core::panic!(#message),
+            }
+        }
+    }
 }
 
 struct LabelArg {
@@ -203,6 +238,10 @@ fn label_source(value: Expr) -> syn::Result<LabelSource> {
             }
             Ok(LabelSource::OutcomeWith(ident, args[0].clone()))
         }
+        Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(ref lit),
+            ..
+        }) => Ok(LabelSource::Literal(lit.clone())),
         Expr::Lit(_) => Ok(LabelSource::Fixed(value)),
         Expr::Path(ExprPath {
             ref path,
@@ -254,17 +293,9 @@ pub(crate) fn expand_statement(input: TokenStream) -> syn::Result<TokenStream> {
     let values = args
         .labels
         .iter()
-        .map(|label| match &label.source {
-            LabelSource::Fixed(expr) | LabelSource::Evaluated(expr) => expr.to_token_stream(),
-            LabelSource::Outcome(_) | LabelSource::OutcomeWith(..) => {
-                unreachable!("`outcome` is refused for `count!` while parsing")
-            }
-        })
+        .map(|label| label.source.value().unwrap_or_default())
         .collect::<Vec<_>>();
-    let fixed = args
-        .labels
-        .iter()
-        .all(|l| matches!(l.source, LabelSource::Fixed(_)));
+    let fixed = args.labels.iter().all(|l| l.source.is_fixed());
     Ok(count_catalog(metric, &args.labels, &values, fixed))
 }
 
@@ -404,15 +435,9 @@ fn expand_function(args: &Args, function: &ItemFn) -> syn::Result<TokenStream> {
         let values: Vec<TokenStream> = args
             .labels
             .iter()
-            .map(|l| match &l.source {
-                LabelSource::Fixed(e) | LabelSource::Evaluated(e) => e.to_token_stream(),
-                LabelSource::Outcome(_) | LabelSource::OutcomeWith(..) => TokenStream::new(),
-            })
+            .map(|l| l.source.value().unwrap_or_default())
             .collect();
-        let fixed = args
-            .labels
-            .iter()
-            .all(|l| matches!(l.source, LabelSource::Fixed(_)));
+        let fixed = args.labels.iter().all(|l| l.source.is_fixed());
         let count = count_catalog(metric, &args.labels, &values, fixed);
         return Ok(quote! {
             #(#outer)*
@@ -430,6 +455,7 @@ fn expand_function(args: &Args, function: &ItemFn) -> syn::Result<TokenStream> {
     for (i, label) in args.labels.iter().enumerate() {
         match &label.source {
             LabelSource::Fixed(expr) => values.push(expr.to_token_stream()),
+            LabelSource::Literal(lit) => values.push(literal_value(lit)),
             LabelSource::Evaluated(expr) => {
                 let local = format_ident!("__tachometer_label_{}", i);
                 on_entry.push(quote!(let #local = #expr;));

@@ -212,6 +212,10 @@ fn generate(name: &Ident, variants: &[Variant]) -> TokenStream {
             }
         }
 
+        impl ::tachometer::__private::LabelLiterals for #name {
+            const LABELS: &'static [&'static str] = &[#(#labels),*];
+        }
+
         #result_impl
         #option_impl
     }

@@ -180,3 +180,14 @@ fn derived_label_value() {
     .expect("a fieldless enum");
     insta::assert_snapshot!(pretty(tokens));
 }
+
+#[test]
+fn count_statement_with_string_literal_values() {
+    let tokens = count::expand_statement(quote!(
+        session_cache_operations_total,
+        operation = "get",
+        result = "hit"
+    ))
+    .expect("valid arguments");
+    insta::assert_snapshot!(pretty(quote!(fn f() { #tokens })));
+}

@@ -44,6 +44,8 @@ tachometer::catalog! {
     counter shaped_calls_total { operation: CacheOperation }
     /// Results mapped by a function of the test.
     counter mapped_results_total { result: CacheResult }
+    /// Events whose labels are spelled as string literals.
+    counter literal_events_total { event_type: EventType, result: CacheResult }
 }
 
 fn exposition() -> tachometer_tests::Exposition {
@@ -258,4 +260,36 @@ async fn a_mapping_function_labels_the_result_of_an_async_function() {
     assert_eq!(read("miss"), Some(2.0));
     assert_eq!(read("error"), Some(1.0));
     assert_eq!(read("ok"), Some(0.0));
+}
+
+#[tachometer::count_event(literal_events_total, event_type = "session_alive", result = outcome)]
+fn alive(ok: bool) -> Result<(), ()> {
+    if ok { Ok(()) } else { Err(()) }
+}
+
+#[test]
+fn string_literal_label_values_name_enum_values() {
+    for _ in 0..2 {
+        tachometer::count!(literal_events_total, event_type = "ping", result = "hit");
+    }
+    tachometer::count!(
+        literal_events_total,
+        event_type = "message",
+        result = CacheResult::Miss
+    );
+    alive(true).unwrap();
+    alive(false).unwrap_err();
+
+    let parsed = exposition();
+    let read = |event: &str, result: &str| {
+        parsed.value(
+            "literal_events_total",
+            &[("event_type", event), ("result", result)],
+        )
+    };
+    assert_eq!(read("ping", "hit"), Some(2.0));
+    assert_eq!(read("message", "miss"), Some(1.0));
+    assert_eq!(read("session_alive", "ok"), Some(1.0));
+    assert_eq!(read("session_alive", "error"), Some(1.0));
+    assert_eq!(read("ping", "miss"), Some(0.0));
 }

@@ -22,7 +22,7 @@ tachometer::catalog! {
 fn get() {
     tachometer::count!(
         session_cache_operations_total,
-        operation = "get",
+        operation = "gett",
         result = CacheResult::Hit
     );
 }

@@ -58,4 +58,5 @@ fn main() {
     let _ = set(CacheOperation::Set, 0);
     let _ = inline();
     ::tachometer::count!(session_cache_operations_total, operation = CacheOperation::Set, result = CacheResult::Ok);
+    ::tachometer::count!(session_cache_operations_total, operation = "get", result = "hit");
 }
