@@ -11,9 +11,11 @@ use common::value;
 use diesel::{Connection, RunQueryDsl, SqliteConnection};
 use tachometer_db::{Debouncer, RecordsUpdater};
 
-diesel::table! {
-    machines (id) {
-        id -> Integer,
+mod schema {
+    diesel::table! {
+        machines (id) {
+            id -> Integer,
+        }
     }
 }
 
@@ -30,7 +32,7 @@ async fn updater_and_debouncer_write_to_the_global_registry_by_default() {
         .unwrap();
 
     let updater = RecordsUpdater::<SqliteConnection>::from_url(&path)
-        .track(machines::table, "machines")
+        .track(schema::machines::table, "machines")
         .build()
         .unwrap();
     updater.refresh().await;
