@@ -11,7 +11,6 @@ fn server_backends_are_compiled_in_when_services_are_required() {
     let missing: Vec<&str> = [
         ("postgres", cfg!(feature = "postgres")),
         ("mysql", cfg!(feature = "mysql")),
-        ("async-postgres", cfg!(feature = "async-postgres")),
     ]
     .into_iter()
     .filter(|(_, enabled)| !enabled)
@@ -20,6 +19,6 @@ fn server_backends_are_compiled_in_when_services_are_required() {
     assert!(
         missing.is_empty(),
         "TACHOMETER_REQUIRE_SERVICES=1, but tachometer-db was built without the features {missing:?}: \
-         their database tests did not run (use --all-features or --features postgres,mysql,async-postgres)"
+         their database tests did not run (use --all-features or --features postgres,mysql)"
     );
 }
