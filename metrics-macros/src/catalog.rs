@@ -5,13 +5,13 @@
 //! gets a `register` function that makes every family and label combination present.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned};
+use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
-use syn::spanned::Spanned;
-use syn::{Attribute, Expr, ExprLit, ExprUnary, Ident, Lit, Token, Type, UnOp, Visibility};
+use syn::{Attribute, Expr, ExprLit, ExprUnary, Ident, Lit, LitStr, Token, Type, UnOp, Visibility};
 
+use crate::label_value::{self, Variant};
 use crate::names::{self, Kind};
 
 /// The whole input of one `catalog!`.
@@ -34,7 +34,15 @@ struct Entry {
 struct LabelDecl {
     /// As written, possibly a keyword such as `type`.
     written: Ident,
-    ty: Type,
+    ty: LabelType,
+}
+
+/// The values a label takes.
+enum LabelType {
+    /// A type implementing `LabelValue`, usually an enum deriving it.
+    Rust(Type),
+    /// `"a" | "b"`: a closed set of strings, given as literals at call sites.
+    Literals(Vec<LitStr>),
 }
 
 /// `buckets [0.1, 1, 10]`.
@@ -111,7 +119,16 @@ impl Parse for LabelDecl {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
         let written = input.call(Ident::parse_any)?;
         input.parse::<Token![:]>()?;
-        let ty = input.parse()?;
+        let ty = if input.peek(LitStr) {
+            let mut values = vec![input.parse::<LitStr>()?];
+            while input.peek(Token![|]) {
+                input.parse::<Token![|]>()?;
+                values.push(input.parse()?);
+            }
+            LabelType::Literals(values)
+        } else {
+            LabelType::Rust(input.parse()?)
+        };
         Ok(Self { written, ty })
     }
 }
@@ -242,6 +259,28 @@ fn check_entry<'a>(
                 label.written.span(),
                 format!("label `{label_name}` is declared twice: remove one"),
             );
+        }
+    }
+
+    for label in &entry.labels {
+        if let LabelType::Literals(values) = &label.ty {
+            for (i, value) in values.iter().enumerate() {
+                let text = value.value();
+                if text.is_empty() {
+                    errors.at(
+                        value.span(),
+                        "an empty label value reads as no label at all in Prometheus: choose a non-empty value",
+                    );
+                } else if values[..i].iter().any(|v| v.value() == text) {
+                    errors.at(
+                        value.span(),
+                        format!(
+                            "label value `{}` is listed twice: remove one",
+                            text.escape_debug()
+                        ),
+                    );
+                }
+            }
         }
     }
 
@@ -430,14 +469,33 @@ fn generate_entry(checked: &Checked<'_>) -> TokenStream {
 
     let fields: Vec<Ident> = entry.labels.iter().map(LabelDecl::field).collect();
     let label_names: Vec<String> = entry.labels.iter().map(LabelDecl::name).collect();
-    let types: Vec<&Type> = entry.labels.iter().map(|l| &l.ty).collect();
+    let mut literal_types = Vec::new();
+    let types: Vec<TokenStream> = entry
+        .labels
+        .iter()
+        .map(|label| match &label.ty {
+            LabelType::Rust(ty) => ty.to_token_stream(),
+            LabelType::Literals(values) => {
+                let (ty, definition) = literal_type(&name_str, label, values, &vis);
+                literal_types.push(definition);
+                ty.to_token_stream()
+            }
+        })
+        .collect();
     let field_docs = label_names
         .iter()
         .map(|n| format!(" The `{n}` label."))
         .collect::<Vec<_>>();
     let value_traits: Vec<TokenStream> = types
         .iter()
-        .map(|ty| quote_spanned!(ty.span()=> <#ty as ::tachometer::__private::LabelValue>))
+        .map(|ty| {
+            let span = ty
+                .clone()
+                .into_iter()
+                .next()
+                .map_or_else(Span::call_site, |t| t.span());
+            quote_spanned!(span=> <#ty as ::tachometer::__private::LabelValue>)
+        })
         .collect();
     let lens: Vec<TokenStream> = value_traits.iter().map(|t| quote!(#t::ALL.len())).collect();
 
@@ -470,6 +528,8 @@ fn generate_entry(checked: &Checked<'_>) -> TokenStream {
         });
 
     quote! {
+        #(#literal_types)*
+
         #(#docs)*
         #[allow(non_camel_case_types, private_interfaces)]
         #vis struct #name {
@@ -513,4 +573,37 @@ fn generate_entry(checked: &Checked<'_>) -> TokenStream {
 
         impl #private::#kind_trait for #name {}
     }
+}
+
+/// The hidden enum behind a label declared as string literals, and its definition.
+fn literal_type(
+    metric: &str,
+    label: &LabelDecl,
+    values: &[LitStr],
+    vis: &TokenStream,
+) -> (Ident, TokenStream) {
+    let ident = format_ident!("__TachometerLabel_{}_{}", metric, label.name());
+    let variants: Vec<Variant> = values
+        .iter()
+        .enumerate()
+        .map(|(i, value)| Variant {
+            ident: format_ident!("V{}", i, span = value.span()),
+            label: value.value(),
+        })
+        .collect();
+    let idents = variants.iter().map(|v| &v.ident);
+    let doc = format!(" The values of label `{}` of `{metric}`.", label.name());
+    let impls = label_value::generate(&ident, &variants);
+    let definition = quote! {
+        #[doc = #doc]
+        #[doc(hidden)]
+        #[allow(non_camel_case_types)]
+        #[derive(::core::clone::Clone, ::core::marker::Copy, ::core::fmt::Debug, ::core::cmp::PartialEq, ::core::cmp::Eq)]
+        #vis enum #ident {
+            #(#[doc(hidden)] #idents,)*
+        }
+
+        #impls
+    };
+    (ident, definition)
 }

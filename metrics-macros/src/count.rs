@@ -64,7 +64,7 @@ impl LabelSource {
 /// inline `const` block that fails on the literal when no value has that label.
 fn literal_value(lit: &LitStr) -> TokenStream {
     let message = format!(
-        "`{}` is not a value of this label: use a value of its `LabelValue` type",
+        "`{}` is not a value of this label: use one the catalog or the label's `LabelValue` type lists",
         lit.value().escape_debug()
     );
     quote_spanned! {lit.span()=>

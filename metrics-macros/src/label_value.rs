@@ -6,9 +6,9 @@ use syn::spanned::Spanned;
 use syn::{Data, DeriveInput, Expr, ExprLit, Ident, Lit, LitStr, Meta};
 
 /// One variant and the label value it stands for.
-struct Variant {
-    ident: Ident,
-    label: String,
+pub(crate) struct Variant {
+    pub(crate) ident: Ident,
+    pub(crate) label: String,
 }
 
 pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
@@ -144,7 +144,7 @@ pub(crate) fn snake_case(ident: &str) -> String {
     out
 }
 
-fn generate(name: &Ident, variants: &[Variant]) -> TokenStream {
+pub(crate) fn generate(name: &Ident, variants: &[Variant]) -> TokenStream {
     let idents: Vec<&Ident> = variants.iter().map(|v| &v.ident).collect();
     let labels: Vec<&str> = variants.iter().map(|v| v.label.as_str()).collect();
     let indices = 0..variants.len();

@@ -65,6 +65,8 @@ tachometer::catalog! {
     counter skipped_writes_total { r#type: Table }
     /// WebSocket messages received, by type.
     counter websocket_events_total { event_type: AwkwardEvent }
+    /// Probes by result, the values declared as string literals.
+    counter probe_results_total { result: "ok" | "timeout" | "a \"quoted\" one", kind: Kind }
 }
 
 #[test]
@@ -252,4 +254,43 @@ fn label_values_with_quotes_backslashes_or_line_breaks_round_trip() {
         );
     }
     assert!(!text.lines().any(|l| l.starts_with("line2")));
+}
+
+#[test]
+fn labels_declared_as_string_literals_take_literal_values() {
+    let registry = Registry::new();
+    register(&registry);
+    let parsed = parse_ok(&registry.render());
+    assert_eq!(parsed.matching("probe_results_total", &[]).len(), 9);
+    assert_eq!(
+        parsed.value(
+            "probe_results_total",
+            &[("result", "a \"quoted\" one"), ("kind", "v2_ping")]
+        ),
+        Some(0.0)
+    );
+
+    for _ in 0..3 {
+        tachometer::count!(probe_results_total, result = "timeout", kind = Kind::V2Ping);
+    }
+    tachometer::count!(
+        probe_results_total,
+        result = "a \"quoted\" one",
+        kind = "http_error"
+    );
+    let parsed = parse_ok(&tachometer::global().render());
+    assert_eq!(
+        parsed.value(
+            "probe_results_total",
+            &[("result", "timeout"), ("kind", "v2_ping")]
+        ),
+        Some(3.0)
+    );
+    assert_eq!(
+        parsed.value(
+            "probe_results_total",
+            &[("result", "a \"quoted\" one"), ("kind", "http_error")]
+        ),
+        Some(1.0)
+    );
 }

@@ -24,6 +24,8 @@ tachometer::catalog! {
     pub counter pedantic_operations_total { operation: Operation, outcome: Outcome }
     /// Pedantic rows.
     gauge pedantic_rows { operation: Operation }
+    /// Pedantic probes.
+    counter pedantic_probes_total { result: "ok" | "timeout" }
     /// Pedantic time.
     histogram pedantic_seconds buckets [0.25, 1];
 }
@@ -51,6 +53,7 @@ async fn every_macro_form_counts_under_pedantic_lints() {
     assert_eq!(get(0), None);
     assert_eq!(set(Operation::Set, "7").await, Ok(7));
     inline();
+    tachometer::count!(pedantic_probes_total, result = "timeout");
     tachometer::count!(
         pedantic_operations_total,
         operation = Operation::Set,
@@ -70,4 +73,8 @@ async fn every_macro_form_counts_under_pedantic_lints() {
     assert_eq!(read("set", "ok"), Some(1.0));
     assert_eq!(read("set", "hit"), Some(1.0));
     assert_eq!(read("get", "hit"), Some(0.0));
+    assert_eq!(
+        parsed.value("pedantic_probes_total", &[("result", "timeout")]),
+        Some(1.0)
+    );
 }

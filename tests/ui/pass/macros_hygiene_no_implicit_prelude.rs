@@ -25,6 +25,8 @@ enum CacheResult {
     gauge tracked_rows { operation: CacheOperation }
     /// Time one refresh took.
     histogram refresh_seconds buckets [0.5, 1, 2.5];
+    /// Probes by result.
+    counter probe_results_total { result: "ok" | "timeout" }
 }
 
 #[::tachometer::count_event(session_alive_events_total)]
@@ -59,4 +61,5 @@ fn main() {
     let _ = inline();
     ::tachometer::count!(session_cache_operations_total, operation = CacheOperation::Set, result = CacheResult::Ok);
     ::tachometer::count!(session_cache_operations_total, operation = "get", result = "hit");
+    ::tachometer::count!(probe_results_total, result = "timeout");
 }
