@@ -31,8 +31,9 @@ pub const DEFAULT_AUTO_EXACT_BELOW: u64 = 10_000;
 
 /// Configures which tables to count and how; [`start`](RecordsUpdater::start) runs it.
 ///
-/// `C` is the sync diesel connection type of the database: `SqliteConnection`, `PgConnection`
-/// or `MysqlConnection`. See the [crate documentation](crate) for an example.
+/// `C` is the diesel connection type of the database: `SqliteConnection`, `PgConnection` or
+/// `MysqlConnection`, or diesel-async's `AsyncPgConnection` (feature `async-postgres`). See the
+/// [crate documentation](crate) for an example.
 #[must_use = "an updater does nothing until it is started"]
 pub struct RecordsUpdater<C: CountConnection> {
     probe: Probe,
@@ -216,6 +217,8 @@ impl<C: CountConnection> RecordsUpdater<C> {
     /// Builds the updater and starts its loop on the current tokio runtime: a first refresh
     /// right away, then one every interval (plus jitter) until the handle is dropped or shut down.
     pub fn start(self) -> Result<UpdaterHandle, StartError> {
+        // Checked first, so a failed start leaves no series behind.
+        tokio::runtime::Handle::try_current().map_err(|_| StartError::NoRuntime)?;
         self.build()?.spawn()
     }
 }

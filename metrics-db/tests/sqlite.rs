@@ -438,11 +438,17 @@ async fn configuration_mistakes_are_reported_before_anything_runs() {
 #[test]
 fn starting_outside_a_tokio_runtime_is_an_error() {
     let db = Db::new();
+    let registry = Registry::new();
     let started = db
-        .updater(&Registry::new())
+        .updater(&registry)
         .track(schema::sessions::table, "sessions")
         .start();
     assert_eq!(started.err(), Some(StartError::NoRuntime));
+    assert_eq!(
+        errors(&registry, "sessions"),
+        None,
+        "a failed start left a series"
+    );
 }
 
 #[cfg(feature = "r2d2")]
