@@ -19,7 +19,7 @@ fi
 
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores" >&2
 for n in $(seq 1 "$runs"); do
-    echo "run $n of $runs" >&2
+    echo "run $n of $runs; load average: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
     cargo bench -p tachometer-benches --benches -- --save-baseline "$prefix-$n" "${filter[@]}" >&2
 done
 target="${CARGO_TARGET_DIR:-target}"
