@@ -81,8 +81,9 @@ struct Count {
     not(any(feature = "postgres", feature = "mysql", feature = "async-postgres")),
     allow(dead_code)
 )]
+/// Capped at `i32::MAX` milliseconds (about 24 days), the largest PostgreSQL accepts.
 fn budget_millis(budget: Duration) -> u128 {
-    budget.as_millis().max(1)
+    budget.as_millis().clamp(1, i32::MAX as u128)
 }
 
 #[cfg(feature = "sqlite")]

@@ -159,7 +159,7 @@ fn count_blocking<C: BlockingConnection>(
     table: &TableName,
     plan: Plan,
 ) -> Result<Rows, RefreshError> {
-    let deadline = std::time::Instant::now() + plan.budget;
+    let deadline = Deadline::after(plan.budget);
 
     if plan.mode != CountMode::Exact {
         let estimate = conn.count_estimate(table.schema.as_deref(), &table.name, &table.quoted)?;
@@ -168,11 +168,28 @@ fn count_blocking<C: BlockingConnection>(
         }
     }
 
-    let remaining = deadline.saturating_duration_since(std::time::Instant::now());
+    let remaining = deadline.remaining();
     let rows = conn
         .count_exact(&table.quoted, remaining)
         .map_err(|error| exact_count_error(error, plan.budget))?;
     Ok(exact_rows(rows))
+}
+
+/// The end of a refresh's time budget; a budget too large to add to the clock has none.
+struct Deadline(Option<std::time::Instant>);
+
+impl Deadline {
+    fn after(budget: Duration) -> Deadline {
+        Deadline(std::time::Instant::now().checked_add(budget))
+    }
+
+    /// Time left, for the server-side limit of the exact count that follows an estimate.
+    fn remaining(&self) -> Duration {
+        match self.0 {
+            Some(deadline) => deadline.saturating_duration_since(std::time::Instant::now()),
+            None => Duration::MAX,
+        }
+    }
 }
 
 /// Negative, NaN or infinite values are the catalog saying "unknown".
@@ -283,7 +300,7 @@ mod asynchronous {
         table: &TableName,
         plan: Plan,
     ) -> Result<Rows, RefreshError> {
-        let deadline = std::time::Instant::now() + plan.budget;
+        let deadline = Deadline::after(plan.budget);
 
         if plan.mode != CountMode::Exact {
             let estimate = count_estimate(conn, &table.quoted).await?;
@@ -292,7 +309,7 @@ mod asynchronous {
             }
         }
 
-        let remaining = deadline.saturating_duration_since(std::time::Instant::now());
+        let remaining = deadline.remaining();
         let rows = count_exact(conn, &table.quoted, remaining)
             .await
             .map_err(|error| exact_count_error(error, plan.budget))?;

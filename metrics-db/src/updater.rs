@@ -383,7 +383,11 @@ impl Inner {
             let started = Instant::now();
             self.cycle().await;
 
-            let wait = self.interval + self.jitter.mul_f64(random_fraction());
+            let wait = self
+                .interval
+                .saturating_add(self.jitter.mul_f64(random_fraction()));
+            // An interval too long for the clock means "never again"; a year is as good.
+            let wait = wait.min(Duration::from_secs(365 * 24 * 3600));
             next = started + wait;
             // A cycle longer than the interval is followed by a full wait, not a burst.
             let now = Instant::now();

@@ -317,6 +317,32 @@ async fn missing_table_counts_errors_while_the_other_tables_keep_refreshing() {
     assert_eq!(errors(&registry, "sessions"), Some(0.0));
 }
 
+/// A timeout longer than the server's own limit for `statement_timeout` still counts (the limit is
+/// capped), and no arithmetic on it overflows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn huge_timeout_and_interval_are_accepted() {
+    let Some(pg) = Pg::new() else { return };
+    pg.execute("CREATE TABLE sessions (id int)");
+    pg.execute("INSERT INTO sessions VALUES (1), (2)");
+    let registry = Registry::new();
+    let handle = pg
+        .updater(&registry)
+        .mode(CountMode::Exact)
+        .timeout(Duration::MAX)
+        .interval(Duration::MAX)
+        .jitter(Duration::MAX)
+        .track(schema::sessions::table, "sessions")
+        .start()
+        .unwrap();
+    wait_until("the first refresh", || {
+        records(&registry, "sessions") == Some(2.0)
+    })
+    .await;
+    assert_eq!(handle.refresh().await[0].result, rows(2, true));
+    assert_eq!(errors(&registry, "sessions"), Some(0.0));
+    handle.shutdown().await;
+}
+
 /// Holds `ACCESS EXCLUSIVE` on a table from another connection, so every query of it waits.
 struct TableLock {
     release: Arc<AtomicBool>,
