@@ -215,7 +215,7 @@ pub mod __private {
     pub use crate::label::LabelValue;
     pub use crate::metric::{
         CounterMetric, CounterSite, FromOutcome, GaugeMetric, HistogramMetric, LabelLiterals,
-        Metric, literal_label, register, static_counter,
+        Metric, call_once, literal_label, register, static_counter,
     };
     pub use crate::registry::{Registry, global};
     pub use crate::ws::{Scope, WsConnection, WsScope};

@@ -121,6 +121,14 @@ const fn str_eq(a: &str, b: &str) -> bool {
     true
 }
 
+/// Calls `body` once. `#[count_event]` runs a sync body with an `outcome` label through
+/// it: a closure passed as `FnOnce` may return references to what it captured, as the
+/// function body it wraps could.
+#[inline(always)]
+pub fn call_once<R>(body: impl FnOnce() -> R) -> R {
+    body()
+}
+
 /// Makes `M`'s family present in `registry`, with every label combination at zero.
 pub fn register<M: Metric>(registry: &Registry) {
     registry.describe(M::DESCRIPTOR);
