@@ -478,7 +478,7 @@ fn expand_function(args: &Args, function: &ItemFn) -> syn::Result<TokenStream> {
     let run = if sig.asyncness.is_some() {
         quote!(async move { #(#stmts)* }.await)
     } else {
-        quote!((move || { #(#stmts)* })())
+        quote!(::tachometer::__private::call_once(move || { #(#stmts)* }))
     };
 
     Ok(quote! {
@@ -486,7 +486,6 @@ fn expand_function(args: &Args, function: &ItemFn) -> syn::Result<TokenStream> {
         #vis #sig {
             #(#inner)*
             #(#on_entry)*
-            #[allow(clippy::redundant_closure_call)]
             let __tachometer_result #annotation = #run;
             #count
             __tachometer_result

@@ -44,6 +44,8 @@ tachometer::catalog! {
     counter shaped_calls_total { operation: CacheOperation }
     /// Results mapped by a function of the test.
     counter mapped_results_total { result: CacheResult }
+    /// Mutable lookups labelled by their outcome.
+    counter mutable_lookups_total { result: CacheResult }
     /// Events whose labels are spelled as string literals.
     counter literal_events_total { event_type: EventType, result: CacheResult }
 }
@@ -292,4 +294,35 @@ fn string_literal_label_values_name_enum_values() {
     assert_eq!(read("session_alive", "ok"), Some(1.0));
     assert_eq!(read("session_alive", "error"), Some(1.0));
     assert_eq!(read("ping", "miss"), Some(0.0));
+}
+
+struct Slots {
+    values: Vec<u32>,
+}
+
+impl Slots {
+    #[tachometer::count_event(mutable_lookups_total, result = outcome)]
+    fn slot_mut(&mut self, index: usize) -> Option<&mut u32> {
+        self.values.get_mut(index)
+    }
+
+    #[tachometer::count_event(mutable_lookups_total, result = outcome)]
+    async fn slot_mut_async(&mut self, index: usize) -> Option<&mut u32> {
+        tokio::task::yield_now().await;
+        self.values.get_mut(index)
+    }
+}
+
+#[tokio::test]
+async fn outcome_label_on_a_method_returning_a_mutable_borrow_of_self() {
+    let mut slots = Slots { values: vec![1, 2] };
+    *slots.slot_mut(0).expect("slot 0") = 10;
+    assert!(slots.slot_mut(5).is_none());
+    *slots.slot_mut_async(1).await.expect("slot 1") = 20;
+    assert_eq!(slots.values, vec![10, 20]);
+
+    let parsed = exposition();
+    let read = |result: &str| parsed.value("mutable_lookups_total", &[("result", result)]);
+    assert_eq!(read("hit"), Some(2.0));
+    assert_eq!(read("miss"), Some(1.0));
 }
