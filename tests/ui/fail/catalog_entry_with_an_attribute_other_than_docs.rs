@@ -1,0 +1,7 @@
+tachometer::catalog! {
+    /// Requests.
+    #[cfg(feature = "http")]
+    counter requests_total;
+}
+
+fn main() {}
