@@ -140,6 +140,10 @@ fn rows(rows: u64, exact: bool) -> Result<Rows, RefreshError> {
     Ok(Rows { rows, exact })
 }
 
+/// Taken by the tests that load the server with bulk inserts and by those whose refreshes have
+/// short timeouts, so the first never starve the second on a small machine.
+static HEAVY: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exact_counts_follow_inserts_and_deletes() {
     let Some(pg) = Pg::new() else { return };
@@ -163,6 +167,7 @@ async fn exact_counts_follow_inserts_and_deletes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn estimate_of_a_million_rows_after_analyze_is_within_five_percent() {
+    let _heavy = HEAVY.lock().await;
     let Some(pg) = Pg::new() else { return };
     pg.execute("CREATE TABLE million (id int)");
     pg.execute("INSERT INTO million SELECT generate_series(1, 1000000)");
@@ -386,6 +391,7 @@ impl Drop for TableLock {
 /// stays the last good one.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_refresh_that_hits_the_timeout_adds_one_error() {
+    let _heavy = HEAVY.lock().await;
     let Some(pg) = Pg::new() else { return };
     pg.execute("CREATE TABLE big_locked (id int)");
     pg.execute("INSERT INTO big_locked SELECT generate_series(1, 50)");
@@ -393,12 +399,19 @@ async fn each_refresh_that_hits_the_timeout_adds_one_error() {
     let updater = pg
         .updater(&registry)
         .mode(CountMode::Exact)
-        .timeout(Duration::from_millis(200))
+        .timeout(Duration::from_millis(500))
         .track(schema::big_locked::table, "big_locked")
         .build()
         .unwrap();
-    updater.refresh().await;
+    // The first refresh also connects; on a busy machine that may not fit the timeout.
+    let mut warm = 0;
+    while records(&registry, "big_locked").is_none() {
+        assert!(warm < 20, "no successful refresh in 20 attempts");
+        updater.refresh().await;
+        warm += 1;
+    }
     assert_eq!(records(&registry, "big_locked"), Some(50.0));
+    let before = errors(&registry, "big_locked").unwrap();
 
     let lock = TableLock::hold(&pg.url, "big_locked");
     for attempt in 1..=4 {
@@ -411,7 +424,10 @@ async fn each_refresh_that_hits_the_timeout_adds_one_error() {
             "{:?}",
             report[0].result
         );
-        assert_eq!(errors(&registry, "big_locked"), Some(attempt as f64));
+        assert_eq!(
+            errors(&registry, "big_locked"),
+            Some(before + attempt as f64)
+        );
         assert_eq!(records(&registry, "big_locked"), Some(50.0));
     }
     lock.release();
@@ -442,6 +458,7 @@ struct Active {
 /// tables must stay fresh, and a count that overruns its timeout is an error, not a stall.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exact_count_slower_than_the_interval_neither_piles_up_nor_stalls_small_tables() {
+    let _heavy = HEAVY.lock().await;
     let Some(pg) = Pg::new() else { return };
     pg.execute("CREATE TABLE big (id int)");
     pg.execute("INSERT INTO big SELECT generate_series(1, 5000000)");
@@ -490,11 +507,15 @@ async fn exact_count_slower_than_the_interval_neither_piles_up_nor_stalls_small_
         .start()
         .unwrap();
 
-    wait_until("the first cycle", || {
-        records(&registry, "sessions") == Some(3.0)
+    // The first cycle also connects, which a busy machine may not fit in 200 ms: the checks
+    // below start from the first cycle in which both tables refreshed.
+    wait_until("both tables refreshed", || {
+        records(&registry, "sessions") == Some(3.0) && records(&registry, "big").is_some()
     })
     .await;
-    let big = records(&registry, "big").expect("big refreshed in the first cycle");
+    let big_errors = errors(&registry, "big").unwrap();
+    let sessions_errors = errors(&registry, "sessions").unwrap();
+    let big = records(&registry, "big").unwrap();
     assert!(
         (4_500_000.0..=5_500_000.0).contains(&big),
         "big reads {big}, more than 10% off 5000000"
@@ -531,8 +552,8 @@ async fn exact_count_slower_than_the_interval_neither_piles_up_nor_stalls_small_
         None,
         "no made-up value for big_locked"
     );
-    assert_eq!(errors(&registry, "big"), Some(0.0));
-    assert_eq!(errors(&registry, "sessions"), Some(0.0));
+    assert_eq!(errors(&registry, "big"), Some(big_errors));
+    assert_eq!(errors(&registry, "sessions"), Some(sessions_errors));
     // One error per cycle, never more: a refresh still running blocks the next one only.
     let cycles = refreshes(&registry, "sessions").unwrap();
     let timeouts = errors(&registry, "big_locked").unwrap();
@@ -629,6 +650,7 @@ mod proxy {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connection_cut_for_several_intervals_counts_errors_then_recovers_fresh_values() {
+    let _heavy = HEAVY.lock().await;
     let Some(pg) = Pg::new() else { return };
     pg.execute("CREATE TABLE sessions (id int)");
     pg.execute("INSERT INTO sessions SELECT generate_series(1, 7)");

@@ -1,17 +1,14 @@
 //! SIGTERM while WebSocket clients are connected: each open socket gets a close frame with code
 //! 1001 (going away) and the process exits with status 0.
 
-use std::process::Stdio;
-use std::time::Duration;
+mod common;
 
+use common::{PATIENCE, start_server};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-
-const PATIENCE: Duration = Duration::from_secs(60);
 
 /// The value of `websocket_connections_active{scope="<scope>"}` in an exposition, if present.
 fn active(exposition: &str, scope: &str) -> Option<f64> {
@@ -25,36 +22,8 @@ fn active(exposition: &str, scope: &str) -> Option<f64> {
 async fn sigterm_closes_open_websockets_with_going_away_and_exits_cleanly() {
     let dir = tempfile::tempdir().expect("temporary folder");
     let database = dir.path().join("shutdown.db");
-    let mut server = Command::new(env!("CARGO_BIN_EXE_realtime-server"))
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--metrics-listen",
-            "127.0.0.1:0",
-        ])
-        .arg("--database-url")
-        .arg(&database)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start the server binary");
-
-    let mut lines = BufReader::new(server.stdout.take().expect("stdout")).lines();
-    let (mut api, mut metrics) = (String::new(), String::new());
-    while api.is_empty() || metrics.is_empty() {
-        let line = tokio::time::timeout(PATIENCE, lines.next_line())
-            .await
-            .expect("the server announces its addresses")
-            .expect("read stdout")
-            .expect("the server is still running");
-        if let Some(url) = line.strip_prefix("api: ") {
-            api = url.to_owned();
-        } else if let Some(url) = line.strip_prefix("metrics: ") {
-            metrics = url.to_owned();
-        }
-    }
+    let server = start_server(&database.to_string_lossy(), None).await;
+    let (api, metrics) = (server.api.clone(), server.metrics.clone());
 
     let http = reqwest::Client::new();
     let account: Value = http
@@ -110,7 +79,7 @@ async fn sigterm_closes_open_websockets_with_going_away_and_exits_cleanly() {
     assert_eq!(active(&before, "user"), Some(1.0), "{before}");
     assert_eq!(active(&before, "session"), Some(1.0), "{before}");
 
-    let pid = server.id().expect("server pid").to_string();
+    let pid = server.child.id().expect("server pid").to_string();
     let killed = Command::new("kill")
         .args(["-TERM", &pid])
         .status()
@@ -130,7 +99,8 @@ async fn sigterm_closes_open_websockets_with_going_away_and_exits_cleanly() {
         }
     }
 
-    let exit = tokio::time::timeout(PATIENCE, server.wait())
+    let mut child = server.child;
+    let exit = tokio::time::timeout(PATIENCE, child.wait())
         .await
         .expect("the server exits after SIGTERM")
         .expect("wait for the server");

@@ -15,14 +15,13 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
+mod common;
+
+use common::{PATIENCE, Server, start_server, stop_server};
 use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::AsyncWriteExt;
 use tokio::process::{Child, Command};
-
-/// How long to wait for something that should happen within seconds (Prometheus readiness, a
-/// scrape that includes the final numbers). Generous: CI machines are slow and busy.
-const PATIENCE: Duration = Duration::from_secs(120);
 
 /// One scenario at a time: each starts a server, a Prometheus and the load.
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -69,78 +68,6 @@ fn free_port() -> u16 {
             return port;
         }
     }
-}
-
-/// The running server and the addresses it printed.
-struct Server {
-    child: Child,
-    api: String,
-    metrics: String,
-}
-
-async fn start_server(database_url: &str, log: &Path) -> Server {
-    let log = std::fs::File::create(log).expect("create the server log");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_realtime-server"))
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--metrics-listen",
-            "127.0.0.1:0",
-        ])
-        .args(["--refresh-interval", "1s"])
-        .env("DATABASE_URL", database_url)
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(log)
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start the server binary");
-
-    let stdout = child.stdout.take().expect("server stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let (mut api, mut metrics) = (None, None);
-    let announced = async {
-        while api.is_none() || metrics.is_none() {
-            let Some(line) = lines.next_line().await.expect("read server stdout") else {
-                panic!("the server exited before announcing its addresses");
-            };
-            if let Some(url) = line.strip_prefix("api: ") {
-                api = Some(url.to_owned());
-            } else if let Some(url) = line.strip_prefix("metrics: ") {
-                metrics = Some(url.to_owned());
-            }
-        }
-    };
-    tokio::time::timeout(PATIENCE, announced)
-        .await
-        .expect("the server announces its addresses");
-
-    Server {
-        child,
-        api: api.expect("api address"),
-        metrics: metrics.expect("metrics address"),
-    }
-}
-
-/// Sends SIGTERM and waits for a clean exit.
-async fn stop_server(mut server: Server) {
-    let pid = server.child.id().expect("server still running").to_string();
-    let status = Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .await
-        .expect("run kill");
-    assert!(status.success(), "kill -TERM failed");
-
-    let exit = tokio::time::timeout(PATIENCE, server.child.wait())
-        .await
-        .expect("the server stops after SIGTERM")
-        .expect("wait for the server");
-    assert!(
-        exit.success(),
-        "the server exited with {exit} after SIGTERM"
-    );
 }
 
 struct Prometheus {
@@ -357,7 +284,7 @@ async fn scenario(database_url: &str, count_messages: impl FnOnce() -> i64) {
     };
     let dir = tempfile::tempdir().expect("temporary folder");
 
-    let server = start_server(database_url, &dir.path().join("server.log")).await;
+    let server = start_server(database_url, Some(&dir.path().join("server.log"))).await;
     let prometheus = start_prometheus(&prometheus_bin, dir.path(), &server.metrics).await;
     let up = prometheus
         .wait_for(r#"up{job="realtime-server"}"#, 1.0)
