@@ -17,34 +17,15 @@ use std::time::Duration;
 
 mod common;
 
-use common::{PATIENCE, Server, start_server, stop_server};
+use common::{
+    PATIENCE, Server, find_on_path, missing, promtool_check, scrape, start_server, stop_server,
+};
 use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
 use serde_json::Value;
-use tokio::io::AsyncWriteExt;
 use tokio::process::{Child, Command};
 
 /// One scenario at a time: each starts a server, a Prometheus and the load.
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-fn services_required() -> bool {
-    std::env::var("TACHOMETER_REQUIRE_SERVICES").is_ok_and(|v| v == "1")
-}
-
-/// Skips the test (returns `None`) or fails it, depending on `TACHOMETER_REQUIRE_SERVICES`.
-fn missing(what: &str) -> Option<std::convert::Infallible> {
-    if services_required() {
-        panic!("{what}, and TACHOMETER_REQUIRE_SERVICES=1 makes that a failure");
-    }
-    eprintln!("skipped: {what} (set TACHOMETER_REQUIRE_SERVICES=1 to make this a failure)");
-    None
-}
-
-fn find_on_path(program: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(program))
-        .find(|candidate| candidate.is_file())
-}
 
 /// The two Prometheus binaries, or `None` after a skip message.
 fn prometheus_binaries() -> Option<(PathBuf, PathBuf)> {
@@ -245,38 +226,6 @@ fn report_u64(report: &Value, pointer: &str) -> u64 {
         .unwrap_or_else(|| panic!("report has no {pointer}: {report}"))
 }
 
-/// `promtool check metrics` on the server's current exposition.
-async fn promtool_check(promtool: &Path, metrics_url: &str) {
-    let text = reqwest::get(metrics_url)
-        .await
-        .expect("scrape /metrics")
-        .text()
-        .await
-        .expect("read /metrics");
-    let mut child = Command::new(promtool)
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start promtool");
-    let mut stdin = child.stdin.take().expect("promtool stdin");
-    stdin
-        .write_all(text.as_bytes())
-        .await
-        .expect("write to promtool");
-    drop(stdin);
-
-    let output = child.wait_with_output().await.expect("run promtool");
-    assert!(
-        output.status.success(),
-        "promtool check metrics exited with {}:\n{}{}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
 /// The whole scenario against one database; `count_messages` reads the table directly.
 async fn scenario(database_url: &str, count_messages: impl FnOnce() -> i64) {
     let Some((prometheus_bin, promtool)) = prometheus_binaries() else {
@@ -402,7 +351,7 @@ async fn scenario(database_url: &str, count_messages: impl FnOnce() -> i64) {
         "p99 latency is a number: {p99:?}"
     );
 
-    promtool_check(&promtool, &server.metrics).await;
+    promtool_check(&promtool, &scrape(&server.metrics).await).await;
     stop_server(server).await;
 }
 

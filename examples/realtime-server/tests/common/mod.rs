@@ -5,11 +5,11 @@
     reason = "each test file uses a different part of these helpers"
 )]
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, Command};
 
 /// How long to wait for something that should happen within seconds. Generous: CI machines
@@ -92,5 +92,72 @@ pub(crate) async fn stop_server(mut server: Server) {
     assert!(
         exit.success(),
         "the server exited with {exit} after SIGTERM"
+    );
+}
+
+/// Whether `TACHOMETER_REQUIRE_SERVICES=1` turns a missing service into a failure.
+pub(crate) fn services_required() -> bool {
+    std::env::var("TACHOMETER_REQUIRE_SERVICES").is_ok_and(|v| v == "1")
+}
+
+/// Skips the test (returns `None`) or fails it, depending on `TACHOMETER_REQUIRE_SERVICES`.
+pub(crate) fn missing(what: &str) -> Option<std::convert::Infallible> {
+    if services_required() {
+        panic!("{what}, and TACHOMETER_REQUIRE_SERVICES=1 makes that a failure");
+    }
+    eprintln!("skipped: {what} (set TACHOMETER_REQUIRE_SERVICES=1 to make this a failure)");
+    None
+}
+
+/// The first `program` file in a folder of `PATH`.
+pub(crate) fn find_on_path(program: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(program))
+        .find(|candidate| candidate.is_file())
+}
+
+/// `promtool`, or `None` after a skip message.
+pub(crate) fn promtool() -> Option<PathBuf> {
+    if let Some(promtool) = find_on_path("promtool") {
+        return Some(promtool);
+    }
+    missing("`promtool` is not on PATH (Debian: apt-get install prometheus)")?;
+    None
+}
+
+/// The body of one request to `/metrics`.
+pub(crate) async fn scrape(metrics_url: &str) -> String {
+    reqwest::get(metrics_url)
+        .await
+        .expect("scrape /metrics")
+        .text()
+        .await
+        .expect("read /metrics")
+}
+
+/// `promtool check metrics` on an exposition: it must exit 0 and print no lint finding.
+pub(crate) async fn promtool_check(promtool: &Path, exposition: &str) {
+    let mut child = Command::new(promtool)
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start promtool");
+    let mut stdin = child.stdin.take().expect("promtool stdin");
+    stdin
+        .write_all(exposition.as_bytes())
+        .await
+        .expect("write to promtool");
+    drop(stdin);
+
+    let output = child.wait_with_output().await.expect("run promtool");
+    let findings = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && findings.is_empty(),
+        "promtool check metrics exited with {} and printed:\n{findings}{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
     );
 }
