@@ -1,9 +1,8 @@
 //! HTTP request metrics: the guard `#[track_http]` expands to, and a tower layer.
 
-use std::collections::HashMap;
 use std::fmt;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU16, Ordering};
-use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 use std::time::Instant;
 
 use crate::builtin::{HTTP_REQUEST_DURATION_SECONDS, HTTP_REQUESTS_TOTAL};
@@ -206,50 +205,51 @@ impl Drop for HttpGuard {
 /// Route label given to requests that matched no route.
 pub const UNMATCHED_ROUTE: &str = "unmatched";
 
-type SeriesKey = (Method, Arc<str>, u16);
-
-/// Handles of the series the layer has written, keyed by method, route and status.
-#[derive(Default)]
-struct LayerSeries {
-    registry: Registry,
-    map: RwLock<HashMap<SeriesKey, StatusSeries>>,
-}
-
-impl LayerSeries {
-    fn record(&self, method: Method, route: &Arc<str>, status: u16, started: Instant) {
-        let key = (method, route.clone(), status);
-        let cached = self
-            .map
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(&key)
-            .cloned();
-        let series = cached.unwrap_or_else(|| {
-            let mut map = self.map.write().unwrap_or_else(PoisonError::into_inner);
-            map.entry(key)
-                .or_insert_with(|| StatusSeries::new(&self.registry, method, route, status))
-                .clone()
-        });
-        series.record(started);
-    }
-}
-
 #[cfg(feature = "axum")]
 pub use layer::{HttpMetricsLayer, HttpMetricsService, ResponseFuture};
 
 #[cfg(feature = "axum")]
 mod layer {
+    use std::collections::HashMap;
     use std::future::Future;
     use std::pin::Pin;
-    use std::sync::Arc;
+    use std::sync::{Arc, PoisonError, RwLock};
     use std::task::{Context, Poll};
     use std::time::Instant;
 
     use axum::extract::MatchedPath;
     use http::{Request, Response};
 
-    use super::{LayerSeries, Method, STATUS_CLIENT_CLOSED, STATUS_PANICKED, UNMATCHED_ROUTE};
+    use super::{Method, STATUS_CLIENT_CLOSED, STATUS_PANICKED, StatusSeries, UNMATCHED_ROUTE};
     use crate::registry::{Registry, global};
+
+    type SeriesKey = (Method, Arc<str>, u16);
+
+    /// Handles of the series the layer has written, keyed by method, route and status.
+    #[derive(Default)]
+    struct LayerSeries {
+        registry: Registry,
+        map: RwLock<HashMap<SeriesKey, StatusSeries>>,
+    }
+
+    impl LayerSeries {
+        fn record(&self, method: Method, route: &Arc<str>, status: u16, started: Instant) {
+            let key = (method, route.clone(), status);
+            let cached = self
+                .map
+                .read()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get(&key)
+                .cloned();
+            let series = cached.unwrap_or_else(|| {
+                let mut map = self.map.write().unwrap_or_else(PoisonError::into_inner);
+                map.entry(key)
+                    .or_insert_with(|| StatusSeries::new(&self.registry, method, route, status))
+                    .clone()
+            });
+            series.record(started);
+        }
+    }
 
     /// A tower layer that records `http_requests_total` and `http_request_duration_seconds`
     /// for the requests of an axum router.
