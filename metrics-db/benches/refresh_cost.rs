@@ -1,5 +1,5 @@
-//! Cost of one table refresh on PostgreSQL, `estimated` against `exact`, at 10 thousand and at
-//! 1 million rows. The estimate's cost should not grow with the table; the exact count's does.
+//! Cost of one table refresh on PostgreSQL, `estimated` against `exact`, at 10 thousand, 1
+//! million and 10 million rows. The estimate's cost should not grow with the table; the exact count's does.
 //!
 //! `cargo bench -p tachometer-db --features postgres --bench refresh_cost`
 //! (server from `TACHOMETER_POSTGRES_URL`, default `postgres://postgres@127.0.0.1:5432/test`;
@@ -26,7 +26,16 @@ mod schema {
             id -> Integer,
         }
     }
+
+    diesel::table! {
+        rows_10m (id) {
+            id -> Integer,
+        }
+    }
 }
+
+/// The tables' sizes: their label in the report, and their rows.
+const SIZES: [(&str, u64); 3] = [("10k", 10_000), ("1M", 1_000_000), ("10M", 10_000_000)];
 
 /// A schema holding the two tables, dropped when the bench ends.
 struct Fixture {
@@ -42,16 +51,18 @@ impl Fixture {
         let separator = if base.contains('?') { '&' } else { '?' };
         let url = format!("{base}{separator}options=-csearch_path%3D{schema}");
 
-        for sql in [
+        let mut setup = vec![
             format!("DROP SCHEMA IF EXISTS {schema} CASCADE"),
             format!("CREATE SCHEMA {schema}"),
-            format!("CREATE TABLE {schema}.rows_10k (id int)"),
-            format!("INSERT INTO {schema}.rows_10k SELECT generate_series(1, 10000)"),
-            format!("CREATE TABLE {schema}.rows_1m (id int)"),
-            format!("INSERT INTO {schema}.rows_1m SELECT generate_series(1, 1000000)"),
-            format!("ANALYZE {schema}.rows_10k"),
-            format!("ANALYZE {schema}.rows_1m"),
-        ] {
+        ];
+        for (label, rows) in SIZES {
+            let table = format!("{schema}.rows_{}", label.to_lowercase());
+            setup.push(format!(
+                "CREATE TABLE {table} AS SELECT g AS id FROM generate_series(1, {rows}) AS g"
+            ));
+            setup.push(format!("ANALYZE {table}"));
+        }
+        for sql in setup {
             diesel::sql_query(sql)
                 .execute(&mut admin)
                 .expect("bench setup query");
@@ -77,7 +88,8 @@ fn updater(url: &str, mode: CountMode, rows: &str) -> Updater {
         .timeout(Duration::from_secs(120));
     let builder = match rows {
         "10k" => builder.track(schema::rows_10k::table, "rows_10k"),
-        _ => builder.track(schema::rows_1m::table, "rows_1m"),
+        "1M" => builder.track(schema::rows_1m::table, "rows_1m"),
+        _ => builder.track(schema::rows_10m::table, "rows_10m"),
     };
     builder.build().expect("a valid configuration")
 }
@@ -109,7 +121,7 @@ fn main() {
         .configure_from_args();
 
     let mut group = criterion.benchmark_group("refresh");
-    for rows in ["10k", "1M"] {
+    for (rows, _) in SIZES {
         for mode in [CountMode::Estimated, CountMode::Exact] {
             let updater = updater(&fixture.url, mode, rows);
             let check = runtime.block_on(updater.refresh());
@@ -140,23 +152,37 @@ fn main() {
 
 #[allow(clippy::print_stdout)] // a bench's report is its output
 fn print_side_by_side(totals: &Totals) {
-    let mean = |rows: &str, mode: &str| -> String {
+    let mean_ms = |rows: &str, mode: &str| -> Option<f64> {
         match totals.get(&(rows, mode)) {
-            Some((total, n)) if *n > 0 => {
-                format!("{:.3} ms", total.as_secs_f64() * 1e3 / *n as f64)
-            }
-            _ => "-".to_owned(),
+            Some((total, n)) if *n > 0 => Some(total.as_secs_f64() * 1e3 / *n as f64),
+            _ => None,
         }
     };
+    let show = |ms: Option<f64>| ms.map_or_else(|| "-".to_owned(), |ms| format!("{ms:.3} ms"));
     println!();
     println!("mean time of one refresh (PostgreSQL)");
-    println!("{:>10}  {:>14}  {:>14}", "rows", "estimated", "exact");
-    for rows in ["10k", "1M"] {
+    println!(
+        "{:>10}  {:>14}  {:>14}  {:>16}",
+        "rows", "estimated", "exact", "exact/estimated"
+    );
+    for (rows, _) in SIZES {
+        let (estimated, exact) = (mean_ms(rows, "estimated"), mean_ms(rows, "exact"));
+        let ratio = estimated
+            .zip(exact)
+            .map_or_else(|| "-".to_owned(), |(e, x)| format!("{:.0}x", x / e));
         println!(
-            "{:>10}  {:>14}  {:>14}",
+            "{:>10}  {:>14}  {:>14}  {:>16}",
             rows,
-            mean(rows, "estimated"),
-            mean(rows, "exact")
+            show(estimated),
+            show(exact),
+            ratio
+        );
+    }
+    let (first, last) = (SIZES[0].0, SIZES[SIZES.len() - 1].0);
+    if let Some((small, big)) = mean_ms(first, "estimated").zip(mean_ms(last, "estimated")) {
+        println!(
+            "estimated at {last} / estimated at {first}: {:.2}x",
+            big / small
         );
     }
 }
