@@ -128,10 +128,13 @@ pub fn check_metric_name(name: &str, kind: MetricKind) -> Result<(), NameError> 
         MetricKind::Counter if !name.ends_with("_total") => {
             Err(NameError::CounterWithoutTotal(name.to_owned()))
         }
-        MetricKind::Gauge if name.ends_with("_total") || name.ends_with("_count") => {
-            Err(NameError::NonCounterSuffix(name.to_owned()))
-        }
-        MetricKind::Histogram if name.ends_with("_total") => {
+        // A gauge or histogram named like a counter or like a histogram's own series would
+        // read as one, or clash with one (`lat_sum` beside the histogram `lat`).
+        MetricKind::Gauge | MetricKind::Histogram
+            if ["_total", "_count", "_sum", "_bucket"]
+                .iter()
+                .any(|suffix| name.ends_with(suffix)) =>
+        {
             Err(NameError::NonCounterSuffix(name.to_owned()))
         }
         _ => Ok(()),
@@ -213,6 +216,10 @@ mod tests {
         assert!(check_metric_name("database_records_count", MetricKind::Gauge).is_err());
         assert!(check_metric_name("connections_active_total", MetricKind::Gauge).is_err());
         assert!(check_metric_name("request_seconds_total", MetricKind::Histogram).is_err());
+        assert!(check_metric_name("latency_sum", MetricKind::Gauge).is_err());
+        assert!(check_metric_name("latency_bucket", MetricKind::Gauge).is_err());
+        assert!(check_metric_name("latency_count", MetricKind::Histogram).is_err());
+        assert!(check_metric_name("latency_seconds", MetricKind::Histogram).is_ok());
     }
 
     #[test]

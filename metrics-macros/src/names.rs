@@ -38,7 +38,93 @@ pub(crate) fn check_metric_name(name: &str, kind: Kind) -> Result<(), String> {
             "invalid metric name `{name}`: `:` is meant for recording rules, use `_` instead"
         ));
     }
-    check_suffix(name, kind)
+    check_suffix(name, kind)?;
+    check_conventions(name)
+}
+
+/// Type names that the `# TYPE` line already gives.
+const TYPE_WORDS: [&str; 4] = ["counter", "gauge", "histogram", "summary"];
+
+/// SI and binary prefixes that make a unit that is not a base unit.
+const UNIT_PREFIXES: [&str; 19] = [
+    "pico", "nano", "micro", "milli", "centi", "deci", "deca", "hecto", "kilo", "kibi", "mega",
+    "mebi", "mibi", "giga", "gibi", "tera", "tebi", "peta", "pebi",
+];
+
+/// The base units Prometheus names use.
+const BASE_UNITS: [&str; 10] = [
+    "amperes", "bytes", "celsius", "grams", "joules", "kelvin", "meters", "metres", "seconds",
+    "volts",
+];
+
+/// Units written as abbreviations, which Prometheus names spell out.
+const ABBREVIATED_UNITS: [&str; 14] = [
+    "s", "ms", "us", "ns", "sec", "b", "kb", "mb", "gb", "tb", "pb", "m", "h", "d",
+];
+
+/// The naming conventions `promtool check metrics` enforces: snake case, base units spelled
+/// out, and no type name inside the metric name.
+fn check_conventions(name: &str) -> Result<(), String> {
+    let bytes = name.as_bytes();
+    if bytes
+        .windows(2)
+        .any(|pair| pair[0].is_ascii_lowercase() && pair[1].is_ascii_uppercase())
+    {
+        return Err(format!(
+            "metric name `{name}` is camelCase: Prometheus names are snake_case, write `{}`",
+            snake_case(name)
+        ));
+    }
+    let words: Vec<&str> = name.split('_').collect();
+    for word in &words {
+        if let Some(base) = non_base_unit(word) {
+            return Err(format!(
+                "metric name `{name}` measures in `{word}`: use the base unit `{base}` and scale \
+                 the values to it"
+            ));
+        }
+    }
+    for word in words.iter().skip(1) {
+        if TYPE_WORDS.contains(word) {
+            return Err(format!(
+                "metric name `{name}` must not name its type `{word}`: the `# TYPE` line gives it"
+            ));
+        }
+        if ABBREVIATED_UNITS.contains(word) {
+            return Err(format!(
+                "metric name `{name}` abbreviates a unit as `{word}`: spell out the base unit, \
+                 such as `seconds` or `bytes`"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The base unit to use instead of `word`, when `word` is a scaled or non-base unit.
+fn non_base_unit(word: &str) -> Option<&'static str> {
+    match word {
+        "minutes" | "hours" | "days" | "weeks" => return Some("seconds"),
+        "bits" => return Some("bytes"),
+        _ => {}
+    }
+    let unit = UNIT_PREFIXES
+        .iter()
+        .find_map(|prefix| word.strip_prefix(prefix))?;
+    BASE_UNITS.iter().copied().find(|base| *base == unit)
+}
+
+/// `queueDepth` as `queue_depth`.
+fn snake_case(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 4);
+    let mut previous_lower = false;
+    for c in name.chars() {
+        if c.is_ascii_uppercase() && previous_lower {
+            out.push('_');
+        }
+        previous_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        out.push(c.to_ascii_lowercase());
+    }
+    out
 }
 
 /// Checks a label name: the characters the text format allows and no reserved name.
@@ -100,9 +186,17 @@ fn check_suffix(name: &str, kind: Kind) -> Result<(), String> {
             "{} name `{name}` must not end in `_total`, which belongs to counters",
             kind.as_str()
         )),
-        Kind::Gauge if name.ends_with("_count") => Err(format!(
-            "gauge name `{name}` must not end in `_count`, which belongs to histograms and summaries"
-        )),
+        Kind::Gauge => {
+            for suffix in ["_count", "_sum", "_bucket"] {
+                if name.ends_with(suffix) {
+                    return Err(format!(
+                        "gauge name `{name}` must not end in `{suffix}`, which belongs to \
+                         histograms and summaries"
+                    ));
+                }
+            }
+            Ok(())
+        }
         Kind::Histogram => {
             for suffix in ["_bucket", "_sum", "_count"] {
                 if name.ends_with(suffix) {

@@ -1,0 +1,6 @@
+tachometer::catalog! {
+    /// Messages waiting.
+    gauge queueDepth;
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+tachometer::catalog! {
+    /// Connections open now.
+    gauge connections_gauge;
+}
+
+fn main() {}
