@@ -74,6 +74,7 @@ impl Parse for Entry {
             )
         })?;
         let name: Ident = input.call(Ident::parse_any)?;
+        refuse_path_keyword(&name, "metric")?;
 
         let mut labels = Vec::new();
         if input.peek(syn::token::Brace) {
@@ -118,6 +119,7 @@ impl Parse for Entry {
 impl Parse for LabelDecl {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
         let written = input.call(Ident::parse_any)?;
+        refuse_path_keyword(&written, "label")?;
         input.parse::<Token![:]>()?;
         let ty = if input.peek(LitStr) {
             let mut values = vec![input.parse::<LitStr>()?];
@@ -143,6 +145,21 @@ impl LabelDecl {
     fn field(&self) -> Ident {
         field_ident(&self.written)
     }
+}
+
+/// `self`, `Self`, `super` and `crate` cannot be raw identifiers, so they can name neither
+/// the struct of a metric nor a field of it.
+pub(crate) fn refuse_path_keyword(written: &Ident, what: &str) -> syn::Result<()> {
+    let name = written.unraw().to_string();
+    if matches!(name.as_str(), "self" | "Self" | "super" | "crate") {
+        return Err(syn::Error::new(
+            written.span(),
+            format!(
+                "`{name}` cannot be a {what} name: it is a Rust path keyword; choose another name"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// The identifier of the field for label `written`: `type` becomes `r#type`.

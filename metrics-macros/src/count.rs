@@ -32,7 +32,7 @@ enum Target {
 
 /// Where a label takes its value from.
 enum LabelSource {
-    /// A literal or a constant path: the same on every call.
+    /// A literal other than a string: the same on every call.
     Fixed(Expr),
     /// A string literal: the value of the label's type with that label, found at compile time.
     Literal(LitStr),
@@ -169,6 +169,10 @@ fn parse_args(tokens: TokenStream, attribute: bool) -> syn::Result<Args> {
             }
             continue;
         }
+        if let Err(error) = crate::catalog::refuse_path_keyword(&key, "label") {
+            errors.push(error);
+            continue;
+        }
         let name = key.unraw().to_string();
         if labels.iter().any(|l| l.key.unraw() == name) {
             errors.at(
@@ -243,13 +247,10 @@ fn label_source(value: Expr) -> syn::Result<LabelSource> {
             ..
         }) => Ok(LabelSource::Literal(lit.clone())),
         Expr::Lit(_) => Ok(LabelSource::Fixed(value)),
-        Expr::Path(ExprPath {
-            ref path,
-            qself: None,
-            ..
-        }) if path.segments.len() > 1 || path.leading_colon.is_some() => {
-            Ok(LabelSource::Fixed(value))
-        }
+        // A path such as `Operation::Get` is evaluated on each call too: it may name a
+        // constant of a generic parameter (`T::KIND`, `Self::KIND`), whose value differs
+        // between instantiations that share one `static`. Choosing the handle by index
+        // costs no more than a single cached handle.
         _ => Ok(LabelSource::Evaluated(value)),
     }
 }

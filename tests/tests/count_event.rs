@@ -48,6 +48,8 @@ tachometer::catalog! {
     counter mutable_lookups_total { result: CacheResult }
     /// Events whose labels are spelled as string literals.
     counter literal_events_total { event_type: EventType, result: CacheResult }
+    /// Jobs labelled by a constant of their type.
+    counter generic_jobs_total { operation: CacheOperation }
 }
 
 fn exposition() -> tachometer_tests::Exposition {
@@ -325,4 +327,64 @@ async fn outcome_label_on_a_method_returning_a_mutable_borrow_of_self() {
     let read = |result: &str| parsed.value("mutable_lookups_total", &[("result", result)]);
     assert_eq!(read("hit"), Some(2.0));
     assert_eq!(read("miss"), Some(1.0));
+}
+
+/// A job type that names its label value as an associated constant.
+trait Job {
+    const OPERATION: CacheOperation;
+}
+
+struct GetJob;
+struct SetJob;
+
+impl Job for GetJob {
+    const OPERATION: CacheOperation = CacheOperation::Get;
+}
+
+impl Job for SetJob {
+    const OPERATION: CacheOperation = CacheOperation::Set;
+}
+
+#[tachometer::count_event(generic_jobs_total, operation = J::OPERATION)]
+fn run_job<J: Job>() {}
+
+struct Runner<J>(std::marker::PhantomData<J>);
+
+impl<J: Job> Runner<J> {
+    fn go() {
+        tachometer::count!(generic_jobs_total, operation = J::OPERATION);
+    }
+}
+
+trait Described {
+    const OPERATION: CacheOperation;
+
+    #[tachometer::count_event(generic_jobs_total, operation = Self::OPERATION)]
+    fn describe(&self) {}
+}
+
+impl Described for GetJob {
+    const OPERATION: CacheOperation = CacheOperation::Get;
+}
+
+impl Described for SetJob {
+    const OPERATION: CacheOperation = CacheOperation::Invalidate;
+}
+
+#[test]
+fn constant_label_of_a_generic_parameter_counts_under_each_type() {
+    run_job::<GetJob>();
+    run_job::<SetJob>();
+    run_job::<SetJob>();
+    Runner::<GetJob>::go();
+    Runner::<SetJob>::go();
+    Runner::<SetJob>::go();
+    Runner::<SetJob>::go();
+    GetJob.describe();
+    SetJob.describe();
+
+    let series = |operation| value("generic_jobs_total", &[("operation", operation)]);
+    assert_eq!(series("get"), Some(3.0));
+    assert_eq!(series("set"), Some(5.0));
+    assert_eq!(series("invalidate"), Some(1.0));
 }
