@@ -95,6 +95,9 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
+/// The HELP text of a family that was given none.
+const NO_HELP: &str = "No description given.";
+
 static GLOBAL: LazyLock<Registry> = LazyLock::new(|| {
     let registry = Registry::new();
     crate::builtin::describe_all(&registry);
@@ -347,23 +350,32 @@ impl Families {
 pub(crate) struct FamilyRef(Arc<Family>);
 
 impl FamilyRef {
-    /// The series for `(name, value)` label pairs, in the order the facade gives them.
+    /// The series for `(name, value)` label pairs, in any order: the same set of pairs is
+    /// the same series. A label given twice drops the write, since no series can have it.
     pub(crate) fn series_for_pairs(&self, pairs: &[(&str, &str)]) -> Option<CellRef> {
         let family = &self.0;
+        let mut pairs = pairs.to_vec();
+        pairs.sort_unstable_by_key(|&(name, _)| name);
+        if let Some(pair) = pairs.windows(2).find(|pair| pair[0].0 == pair[1].0) {
+            tracing::error!(metric = %family.name, label = pair[0].0, "label given twice; dropped");
+            return None;
+        }
         match family.labels {
             LabelNames::Declared(names) => {
-                if pairs.len() != names.len() {
-                    return conflict(&family.name);
-                }
                 let mut values = Vec::with_capacity(names.len());
                 for name in names {
-                    let (_, value) = pairs.iter().find(|(n, _)| n == name)?;
-                    values.push(*value);
+                    let Some(&(_, value)) = pairs.iter().find(|(n, _)| n == name) else {
+                        return conflict(&family.name);
+                    };
+                    values.push(value);
+                }
+                if pairs.len() != names.len() {
+                    return conflict(&family.name);
                 }
                 Some(CellRef(family.series_for(&values)))
             }
             LabelNames::PerSeries => {
-                for (name, _) in pairs {
+                for (name, _) in &pairs {
                     if crate::descriptor::check_label_name(name).is_err() {
                         tracing::error!(metric = %family.name, label = name, "invalid label name; dropped");
                         return None;
@@ -447,14 +459,14 @@ impl Family {
     }
 
     fn render(&self, out: &mut String) {
+        // Every family has a HELP line; one made through the `metrics` facade without a
+        // `describe_*` call says so.
         let help = read(&self.help);
-        if !help.is_empty() {
-            out.push_str("# HELP ");
-            out.push_str(&self.name);
-            out.push(' ');
-            text::push_help(out, &help);
-            out.push('\n');
-        }
+        out.push_str("# HELP ");
+        out.push_str(&self.name);
+        out.push(' ');
+        text::push_help(out, if help.is_empty() { NO_HELP } else { &help });
+        out.push('\n');
         out.push_str("# TYPE ");
         out.push_str(&self.name);
         out.push(' ');
