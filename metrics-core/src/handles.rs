@@ -3,8 +3,9 @@
 //! A handle is made once (by a registry lookup) and then written with plain atomic
 //! instructions: no lock, no hashing, no allocation.
 
+use std::cell::Cell;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 /// Whether the `off` feature compiled instrumentation out.
@@ -50,16 +51,60 @@ impl GaugeCell {
     }
 }
 
-/// Storage of one histogram series: a count per bucket (not cumulative) and the sum.
+/// Words in one cache line pair: shards are this far apart, so two threads writing
+/// different shards never share a line (nor the adjacent line a CPU may prefetch with it).
+const LINE_WORDS: usize = 16;
+
+/// One 128-byte line of atomic words.
+#[derive(Debug)]
+#[repr(align(128))]
+struct Line([AtomicU64; LINE_WORDS]);
+
+impl Line {
+    fn new() -> Self {
+        Self(std::array::from_fn(|_| AtomicU64::new(0)))
+    }
+}
+
+/// The most shards a histogram series keeps.
+const MAX_SHARDS: usize = 16;
+
+/// Shards per histogram series: twice the CPUs the process may use, as a power of two, at
+/// most [`MAX_SHARDS`]. Read once.
+fn shard_count() -> usize {
+    static SHARDS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *SHARDS.get_or_init(|| {
+        let cpus = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        (cpus * 2).next_power_of_two().min(MAX_SHARDS)
+    })
+}
+
+/// Hands out a starting shard to each thread, round robin.
+static NEXT_SHARD: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    /// The shard this thread writes; it moves on when a write finds another thread there.
+    static THREAD_SHARD: Cell<usize> = Cell::new(NEXT_SHARD.fetch_add(1, Ordering::Relaxed));
+}
+
+/// Storage of one histogram series: per shard, a count per bucket (not cumulative) and the
+/// sum.
 ///
 /// Observations are folded into the buckets when they are written, so memory is fixed at
-/// `buckets + 2` words per series however many observations arrive between scrapes.
+/// `shards x (buckets + 2)` words (each shard rounded up to 128 bytes) per series, however
+/// many observations arrive between scrapes. Each thread writes one shard; a thread whose
+/// write races another thread's on the same shard moves to the next one, so threads on
+/// different cores end up on different cache lines and do not slow each other down.
+/// Rendering adds the shards up.
 #[derive(Debug)]
 pub(crate) struct HistogramCell {
     bounds: Arc<[f64]>,
-    /// One slot per bound, plus the `+Inf` slot at the end.
-    counts: Box<[AtomicU64]>,
-    sum_bits: AtomicU64,
+    /// Shard `s` owns lines `s * lines_per_shard ..`; its word 0 is the sum's bits, words
+    /// `1..=bounds.len() + 1` the bucket counts, `+Inf` last.
+    lines: Box<[Line]>,
+    lines_per_shard: usize,
+    /// `shards - 1`; the shard count is a power of two.
+    shard_mask: usize,
 }
 
 /// A consistent-enough reading of a histogram for rendering.
@@ -70,16 +115,24 @@ pub(crate) struct HistogramSnapshot {
 
 impl HistogramCell {
     pub(crate) fn new(bounds: Arc<[f64]>) -> Self {
-        let counts = (0..=bounds.len()).map(|_| AtomicU64::new(0)).collect();
+        let shards = shard_count();
+        let lines_per_shard = (bounds.len() + 2).div_ceil(LINE_WORDS);
+        let lines = (0..shards * lines_per_shard).map(|_| Line::new()).collect();
         Self {
             bounds,
-            counts,
-            sum_bits: AtomicU64::new(0f64.to_bits()),
+            lines,
+            lines_per_shard,
+            shard_mask: shards - 1,
         }
     }
 
     pub(crate) fn bounds(&self) -> &[f64] {
         &self.bounds
+    }
+
+    /// Word `word` of shard `shard`.
+    fn word(&self, shard: usize, word: usize) -> &AtomicU64 {
+        &self.lines[shard * self.lines_per_shard + word / LINE_WORDS].0[word % LINE_WORDS]
     }
 
     fn observe(&self, value: f64) {
@@ -88,36 +141,43 @@ impl HistogramCell {
             .iter()
             .position(|b| value <= *b)
             .unwrap_or(self.bounds.len());
-        self.counts[slot].fetch_add(1, Ordering::Relaxed);
-        let mut current = self.sum_bits.load(Ordering::Relaxed);
+        let shard = THREAD_SHARD.with(Cell::get) & self.shard_mask;
+        self.word(shard, slot + 1).fetch_add(1, Ordering::Relaxed);
+
+        let sum = self.word(shard, 0);
+        let mut current = sum.load(Ordering::Relaxed);
+        let mut raced = false;
         loop {
             let next = (f64::from_bits(current) + value).to_bits();
-            match self.sum_bits.compare_exchange_weak(
-                current,
-                next,
-                Ordering::Relaxed,
-                Ordering::Relaxed,
-            ) {
-                Ok(_) => return,
-                Err(actual) => current = actual,
+            match sum.compare_exchange_weak(current, next, Ordering::Relaxed, Ordering::Relaxed) {
+                Ok(_) => break,
+                Err(actual) => {
+                    raced = true;
+                    current = actual;
+                }
             }
+        }
+        if raced {
+            THREAD_SHARD.with(|s| s.set(s.get().wrapping_add(1)));
         }
     }
 
     pub(crate) fn snapshot(&self) -> HistogramSnapshot {
-        let mut running = 0;
-        let cumulative = self
-            .counts
-            .iter()
-            .map(|c| {
-                running += c.load(Ordering::Relaxed);
-                running
-            })
-            .collect();
-        HistogramSnapshot {
-            cumulative,
-            sum: f64::from_bits(self.sum_bits.load(Ordering::Relaxed)),
+        let shards = self.shard_mask + 1;
+        let mut cumulative = vec![0; self.bounds.len() + 1];
+        let mut sum = 0.0;
+        for shard in 0..shards {
+            sum += f64::from_bits(self.word(shard, 0).load(Ordering::Relaxed));
+            for (slot, total) in cumulative.iter_mut().enumerate() {
+                *total += self.word(shard, slot + 1).load(Ordering::Relaxed);
+            }
         }
+        let mut running = 0;
+        for total in &mut cumulative {
+            running += *total;
+            *total = running;
+        }
+        HistogramSnapshot { cumulative, sum }
     }
 }
 
@@ -311,6 +371,28 @@ mod tests {
         let snap = h.cell.snapshot();
         assert_eq!(snap.cumulative, vec![2, 3, 5]);
         assert_eq!(h.count(), 5);
+    }
+
+    #[test]
+    fn histogram_adds_up_the_shards_of_many_writing_threads() {
+        // More buckets than one line holds, so a shard spans two lines.
+        let bounds: Vec<f64> = (1..=20).map(f64::from).collect();
+        let h = Histogram::detached(&bounds);
+        std::thread::scope(|scope| {
+            for _ in 0..8 {
+                scope.spawn(|| {
+                    for i in 0..10_000 {
+                        h.observe(if i % 2 == 0 { 0.5 } else { 25.0 });
+                    }
+                });
+            }
+        });
+        let snap = h.cell.snapshot();
+        assert_eq!(snap.cumulative.len(), 21);
+        assert_eq!(snap.cumulative[0], 40_000);
+        assert_eq!(snap.cumulative[19], 40_000);
+        assert_eq!(snap.cumulative[20], 80_000);
+        assert!((snap.sum - 40_000.0 * 25.5).abs() < 1e-6, "{}", snap.sum);
     }
 
     #[test]

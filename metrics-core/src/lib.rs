@@ -12,7 +12,10 @@
 //!   lost and a handle cached before set-up keeps counting afterwards.
 //! - Handles ([`Counter`], [`Gauge`], [`Histogram`]) are made once and written with atomic
 //!   instructions. Histograms fold each observation into its bucket on write: memory is
-//!   `buckets + 2` words per series, however long nobody scrapes.
+//!   fixed per series, however long nobody scrapes. A histogram series keeps two shards
+//!   per CPU (a power of two, at most 16), each `buckets + 2` counters rounded up to 128
+//!   bytes (512 bytes a series for the default HTTP buckets on a 2-CPU machine), so threads
+//!   on different cores record into different cache lines.
 //! - [`Registry::render`] writes the Prometheus text format 0.0.4; every histogram renders
 //!   as `_bucket`/`_sum`/`_count`, never as a summary. Label values are escaped exactly as
 //!   the format defines (`\\`, `\"`, `\n`), so any string reads back unchanged.
