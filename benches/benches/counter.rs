@@ -16,6 +16,10 @@ use tachometer_benches::{MEASUREMENT, SAMPLES, WARM_UP, alone, contended};
 /// The floor: what any counter must do at least.
 static ATOMIC: AtomicU64 = AtomicU64::new(0);
 
+/// The floor of a labelled counter whose label is known only at run time: one atomic per
+/// label combination (3 operations x 2 results), chosen by an index computed per call.
+static ATOMICS: [AtomicU64; 6] = [const { AtomicU64::new(0) }; 6];
+
 static EVENTS: Descriptor = Descriptor {
     name: "bench_events_total",
     help: "Events counted by the benchmark.",
@@ -122,6 +126,10 @@ fn counters(c: &mut Criterion, group_name: &str, threads: Threads) {
     bench(&mut group, threads, "atomic_fetch_add", || {
         ATOMIC.fetch_add(1, Ordering::Relaxed);
     });
+    bench(&mut group, threads, "atomic_array_runtime_index", || {
+        let (operation, result) = (black_box(Operation::Set), black_box(Outcome::Miss));
+        ATOMICS[operation as usize * 2 + result as usize].fetch_add(1, Ordering::Relaxed);
+    });
     bench(&mut group, threads, "tachometer_handle", || {
         TACHOMETER.inc()
     });
@@ -148,6 +156,14 @@ fn counters(c: &mut Criterion, group_name: &str, threads: Threads) {
         );
     });
     bench(&mut group, threads, "count_statement_enum_labels", || {
+        let (operation, result) = (black_box(Operation::Get), black_box(Outcome::Hit));
+        tachometer::count!(
+            bench_cache_operations_total,
+            operation = operation,
+            result = result
+        );
+    });
+    bench(&mut group, threads, "count_statement_mixed_labels", || {
         let result = black_box(Outcome::Hit);
         tachometer::count!(
             bench_cache_operations_total,
