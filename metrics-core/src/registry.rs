@@ -151,7 +151,7 @@ impl Registry {
         if let Some(family) = self.declared_family(desc)
             && desc.labels.is_empty()
         {
-            family.series_for(&[]);
+            family.declared_series(desc.labels, &[]);
         }
     }
 
@@ -237,7 +237,20 @@ impl Registry {
             );
             return None;
         }
-        Some(self.declared_family(desc)?.series_for(values))
+        Some(
+            self.declared_family(desc)?
+                .declared_series(desc.labels, values),
+        )
+    }
+
+    /// The buckets a declared histogram gets: those set with [`Registry::set_buckets`], or
+    /// the declared ones.
+    fn buckets_of(&self, desc: &Descriptor) -> Arc<[f64]> {
+        read(&self.inner.families)
+            .bucket_overrides
+            .get(desc.name)
+            .cloned()
+            .unwrap_or_else(|| desc.buckets.into())
     }
 
     fn find(&self, name: &str) -> Option<Arc<Family>> {
@@ -252,7 +265,7 @@ impl Registry {
     fn declared_family(&self, desc: &'static Descriptor) -> Option<Arc<Family>> {
         if let Some(family) = self.find(desc.name) {
             return family
-                .matches(desc)
+                .adopt(desc, || self.buckets_of(desc))
                 .then_some(family)
                 .or_else(|| conflict(desc.name));
         }
@@ -263,8 +276,9 @@ impl Registry {
         let mut families = write(&self.inner.families);
         if let Some(&i) = families.by_name.get(desc.name) {
             let family = families.list[i].clone();
+            let overridden = families.bucket_overrides.get(desc.name).cloned();
             return family
-                .matches(desc)
+                .adopt(desc, || overridden.unwrap_or_else(|| desc.buckets.into()))
                 .then_some(family)
                 .or_else(|| conflict(desc.name));
         }
@@ -415,9 +429,51 @@ impl CellRef {
 }
 
 impl Family {
-    fn matches(&self, desc: &Descriptor) -> bool {
-        self.kind == desc.kind
-            && matches!(self.labels, LabelNames::Declared(names) if names == desc.labels)
+    /// Whether `desc` may write into this family. A family the `metrics` facade made first
+    /// (a `describe_counter!` or a `counter!` before the catalog registered) takes the
+    /// declared series as they come, with the declared HELP text when it had none, and the
+    /// declared (or configured) buckets while it has no series yet.
+    fn adopt(&self, desc: &Descriptor, buckets: impl FnOnce() -> Arc<[f64]>) -> bool {
+        if self.kind != desc.kind {
+            return false;
+        }
+        match self.labels {
+            LabelNames::Declared(names) => names == desc.labels,
+            LabelNames::PerSeries => {
+                {
+                    let mut help = write(&self.help);
+                    if help.is_empty() {
+                        *help = desc.help.into();
+                    }
+                }
+                if self.kind == MetricKind::Histogram {
+                    let series = read(&self.series);
+                    let buckets = buckets();
+                    let mut current = write(&self.buckets);
+                    if **current != *buckets {
+                        if !series.list.is_empty() {
+                            return false;
+                        }
+                        *current = buckets;
+                    }
+                }
+                true
+            }
+        }
+    }
+
+    /// The series of a declared metric with these label values, in the order of `names`.
+    fn declared_series(&self, names: &[&str], values: &[&str]) -> Cell {
+        match self.labels {
+            LabelNames::Declared(_) => self.series_for(values),
+            LabelNames::PerSeries => {
+                let mut pairs: Vec<(&str, &str)> =
+                    names.iter().copied().zip(values.iter().copied()).collect();
+                pairs.sort_unstable_by_key(|&(name, _)| name);
+                let key: Vec<&str> = pairs.iter().flat_map(|(n, v)| [*n, *v]).collect();
+                self.series_for(&key)
+            }
+        }
     }
 
     /// The series with this key (label values, or alternating names and values for
@@ -578,6 +634,56 @@ mod tests {
              job_seconds_bucket{le=\"0.5\"} 0\njob_seconds_bucket{le=\"1\"} 1\n\
              job_seconds_bucket{le=\"+Inf\"} 1\njob_seconds_sum 0.75\njob_seconds_count 1\n"
         );
+    }
+
+    #[test]
+    fn facade_description_before_the_catalog_does_not_detach_declared_handles() {
+        let registry = Registry::new();
+        let recorder = crate::Recorder::new(registry.clone());
+        metrics::with_local_recorder(&recorder, || {
+            metrics::describe_counter!("jobs_total", "Jobs, as the facade describes them.");
+            metrics::describe_histogram!("job_seconds", "Job time.");
+        });
+        registry.counter(&REQUESTS, &["fast"]).add(2);
+        registry.histogram(&LATENCY, &[]).observe(0.75);
+        metrics::with_local_recorder(&recorder, || {
+            metrics::counter!("jobs_total", "queue" => "fast").increment(1);
+        });
+        assert_eq!(
+            registry.render(),
+            "# HELP jobs_total Jobs, as the facade describes them.\n# TYPE jobs_total counter\n\
+             jobs_total{queue=\"fast\"} 3\n\
+             # HELP job_seconds Job time.\n# TYPE job_seconds histogram\n\
+             job_seconds_bucket{le=\"0.5\"} 0\njob_seconds_bucket{le=\"1\"} 1\n\
+             job_seconds_bucket{le=\"+Inf\"} 1\njob_seconds_sum 0.75\njob_seconds_count 1\n"
+        );
+    }
+
+    #[test]
+    fn facade_series_before_the_catalog_share_the_declared_series() {
+        let registry = Registry::new();
+        let recorder = crate::Recorder::new(registry.clone());
+        let early = metrics::with_local_recorder(
+            &recorder,
+            || metrics::counter!("jobs_total", "queue" => "slow"),
+        );
+        early.increment(1);
+        registry.counter(&REQUESTS, &["slow"]).add(4);
+        early.increment(1);
+        assert!(
+            registry
+                .render()
+                .contains("\njobs_total{queue=\"slow\"} 6\n"),
+            "{}",
+            registry.render()
+        );
+        // A facade histogram with series keeps its buckets: declared ones that differ
+        // cannot apply to it, and the declared handle is detached instead.
+        metrics::with_local_recorder(&recorder, || {
+            metrics::histogram!("job_seconds").record(0.2);
+        });
+        registry.histogram(&LATENCY, &[]).observe(0.75);
+        assert!(registry.render().contains("job_seconds_count 1\n"));
     }
 
     #[test]
