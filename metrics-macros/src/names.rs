@@ -65,16 +65,7 @@ const ABBREVIATED_UNITS: [&str; 14] = [
 /// The naming conventions `promtool check metrics` enforces: snake case, base units spelled
 /// out, and no type name inside the metric name.
 fn check_conventions(name: &str) -> Result<(), String> {
-    let bytes = name.as_bytes();
-    if bytes
-        .windows(2)
-        .any(|pair| pair[0].is_ascii_lowercase() && pair[1].is_ascii_uppercase())
-    {
-        return Err(format!(
-            "metric name `{name}` is camelCase: Prometheus names are snake_case, write `{}`",
-            snake_case(name)
-        ));
-    }
+    check_snake_case("metric", name)?;
     let words: Vec<&str> = name.split('_').collect();
     for word in &words {
         if let Some(base) = non_base_unit(word) {
@@ -96,6 +87,21 @@ fn check_conventions(name: &str) -> Result<(), String> {
                  such as `seconds` or `bytes`"
             ));
         }
+    }
+    Ok(())
+}
+
+/// Refuses a camelCase name, which `promtool check metrics` flags for metrics and labels.
+fn check_snake_case(what: &str, name: &str) -> Result<(), String> {
+    if name
+        .as_bytes()
+        .windows(2)
+        .any(|pair| pair[0].is_ascii_lowercase() && pair[1].is_ascii_uppercase())
+    {
+        return Err(format!(
+            "{what} name `{name}` is camelCase: Prometheus names are snake_case, write `{}`",
+            snake_case(name)
+        ));
     }
     Ok(())
 }
@@ -140,7 +146,7 @@ pub(crate) fn check_label_name(name: &str) -> Result<(), String> {
             "label name `{name}` is reserved for histogram and summary series: choose another name"
         ));
     }
-    Ok(())
+    check_snake_case("label", name)
 }
 
 fn check_characters(what: &str, name: &str) -> Result<(), String> {
