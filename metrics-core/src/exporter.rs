@@ -61,10 +61,12 @@ async fn serve_metrics(State(endpoint): State<Endpoint>, headers: HeaderMap) -> 
 }
 
 fn authorized(headers: &HeaderMap, token: &str) -> bool {
+    // The scheme is case-insensitive (RFC 9110); the token is compared exactly.
     let Some(given) = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
+        .and_then(|v| v.split_once(' '))
+        .and_then(|(scheme, rest)| scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim()))
     else {
         return false;
     };
@@ -136,11 +138,15 @@ impl ExporterBuilder {
     ///
     /// # Errors
     ///
-    /// [`ExporterError::ReservedPort`] for port 9090, [`ExporterError::Bind`] when the
-    /// address cannot be bound.
+    /// [`ExporterError::ReservedPort`] for port 9090, [`ExporterError::EmptyToken`] for a
+    /// bearer token that is empty or only white space (no request could present it),
+    /// [`ExporterError::Bind`] when the address cannot be bound.
     pub async fn start(self) -> Result<ExporterHandle, ExporterError> {
         if self.addr.port() == PROMETHEUS_PORT {
             return Err(ExporterError::ReservedPort);
+        }
+        if self.token.as_deref().is_some_and(|t| t.trim().is_empty()) {
+            return Err(ExporterError::EmptyToken);
         }
         let listener = TcpListener::bind(self.addr)
             .await
@@ -204,6 +210,8 @@ impl Drop for ExporterHandle {
 pub enum ExporterError {
     /// Port 9090 belongs to Prometheus itself.
     ReservedPort,
+    /// The bearer token is empty, so every scrape would be refused.
+    EmptyToken,
     /// The address could not be bound.
     Bind(std::io::Error),
 }
@@ -214,6 +222,9 @@ impl fmt::Display for ExporterError {
             Self::ReservedPort => {
                 f.write_str("port 9090 is Prometheus's own; serve /metrics on another port")
             }
+            Self::EmptyToken => f.write_str(
+                "the bearer token is empty: every scrape would be refused; give a token or none",
+            ),
             Self::Bind(e) => write!(f, "cannot bind the metrics listener: {e}"),
         }
     }
@@ -222,7 +233,7 @@ impl fmt::Display for ExporterError {
 impl std::error::Error for ExporterError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Self::ReservedPort => None,
+            Self::ReservedPort | Self::EmptyToken => None,
             Self::Bind(e) => Some(e),
         }
     }

@@ -80,7 +80,35 @@ async fn a_bearer_token_is_required_when_configured() {
     let (status, _, body) = get(addr, &[("Authorization", "Bearer s3cret")]).await;
     assert_eq!(status, 200);
     assert!(body.contains("# TYPE http_requests_total counter\n"));
+    // The scheme is case-insensitive; the token is not.
+    assert_eq!(
+        get(addr, &[("Authorization", "bearer s3cret")]).await.0,
+        200
+    );
+    assert_eq!(
+        get(addr, &[("Authorization", "BEARER s3cret")]).await.0,
+        200
+    );
+    assert_eq!(
+        get(addr, &[("Authorization", "Bearer S3CRET")]).await.0,
+        401
+    );
     handle.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_empty_bearer_token_is_refused_at_start() {
+    for token in ["", "   "] {
+        let refused = Exporter::builder()
+            .bind(loopback_any_port())
+            .bearer_token(token)
+            .start()
+            .await;
+        assert!(
+            matches!(refused, Err(ExporterError::EmptyToken)),
+            "{token:?}"
+        );
+    }
 }
 
 #[tokio::test]
