@@ -187,7 +187,20 @@ impl HttpGuard {
         self.finished = true;
         self.route.record(status, self.started);
     }
+
+    /// Records the request with the status of `response`, and marks the response as
+    /// recorded so that an [`HttpMetricsLayer`] around the router does not count it again.
+    #[cfg(feature = "axum")]
+    pub fn finish_response(self, response: &mut axum::response::Response) {
+        response.extensions_mut().insert(RecordedByHandler);
+        self.finish(response.status().as_u16());
+    }
 }
+
+/// Marks a response whose request a `#[track_http]` handler has recorded.
+#[cfg(feature = "axum")]
+#[derive(Clone, Copy, Debug)]
+struct RecordedByHandler;
 
 impl Drop for HttpGuard {
     fn drop(&mut self) {
@@ -220,7 +233,10 @@ mod layer {
     use axum::extract::MatchedPath;
     use http::{Request, Response};
 
-    use super::{Method, STATUS_CLIENT_CLOSED, STATUS_PANICKED, StatusSeries, UNMATCHED_ROUTE};
+    use super::{
+        Method, RecordedByHandler, STATUS_CLIENT_CLOSED, STATUS_PANICKED, StatusSeries,
+        UNMATCHED_ROUTE,
+    };
     use crate::registry::{Registry, global};
 
     type SeriesKey = (Method, Arc<str>, u16);
@@ -297,8 +313,14 @@ mod layer {
             }
         }
 
-        /// Records only requests that matched no route. Use it on a router whose handlers
-        /// carry `#[track_http]`, so that no request is counted twice.
+        /// Leaves the requests of matched routes to the handlers' `#[track_http]`. Use it on
+        /// a router whose handlers carry the attribute, so that no request is counted twice.
+        ///
+        /// The layer still records a matched request that never reached a handler body and
+        /// so was not recorded there: an extractor's rejection (a `Path` that does not
+        /// parse, a JSON body that does not deserialize) or a method the route does not
+        /// serve (405). A matched request dropped before it answers is left to the handler,
+        /// which records it as 499 if its body had started.
         #[must_use]
         pub fn unmatched_only(mut self) -> Self {
             self.unmatched_only = true;
@@ -338,14 +360,14 @@ mod layer {
 
         fn call(&mut self, request: Request<B>) -> Self::Future {
             let matched = request.extensions().get::<MatchedPath>();
-            let skip = crate::handles::OFF || (self.layer.unmatched_only && matched.is_some());
-            let record = (!skip).then(|| Pending {
+            let record = (!crate::handles::OFF).then(|| Pending {
                 series: self.layer.series.clone(),
                 method: Method::from_name(request.method().as_str()),
                 route: matched
                     .map_or_else(|| Arc::from(UNMATCHED_ROUTE), |p| Arc::from(p.as_str())),
                 started: Instant::now(),
                 finished: false,
+                left_to_handler: self.layer.unmatched_only && matched.is_some(),
             });
             ResponseFuture {
                 inner: self.inner.call(request),
@@ -361,11 +383,21 @@ mod layer {
         route: Arc<str>,
         started: Instant,
         finished: bool,
+        /// A matched route under [`HttpMetricsLayer::unmatched_only`]: its handler records
+        /// it, so the layer records only a response the handler did not mark.
+        left_to_handler: bool,
     }
 
     impl Pending {
-        fn finish(mut self, status: u16) {
+        fn finish<ResBody>(mut self, response: Result<&Response<ResBody>, ()>) {
             self.finished = true;
+            let status = match response {
+                Ok(response) if response.extensions().get::<RecordedByHandler>().is_some() => {
+                    return;
+                }
+                Ok(response) => response.status().as_u16(),
+                Err(()) => STATUS_PANICKED,
+            };
             self.series
                 .record(self.method, &self.route, status, self.started);
         }
@@ -373,7 +405,7 @@ mod layer {
 
     impl Drop for Pending {
         fn drop(&mut self) {
-            if self.finished {
+            if self.finished || self.left_to_handler {
                 return;
             }
             let status = if std::thread::panicking() {
@@ -405,11 +437,7 @@ mod layer {
             let this = self.project();
             let output = std::task::ready!(this.inner.poll(cx));
             if let Some(record) = this.record.take() {
-                let status = match &output {
-                    Ok(response) => response.status().as_u16(),
-                    Err(_) => STATUS_PANICKED,
-                };
-                record.finish(status);
+                record.finish(output.as_ref().map_err(|_| ()));
             }
             Poll::Ready(output)
         }

@@ -121,8 +121,12 @@ pub use ws::{Scope, WsConnection, WsScope};
 ///
 /// # Limitations
 ///
-/// Requests that match no route never reach a handler; count them with
-/// [`HttpMetricsLayer::unmatched_only`] on the router.
+/// - Requests that match no route never reach a handler, and neither do requests an
+///   extractor rejects (a `Path` that does not parse: 400) or whose method the route does
+///   not serve (405). Count them with [`HttpMetricsLayer::unmatched_only`] on the router:
+///   it records exactly the requests no `#[track_http]` handler recorded.
+/// - The `method` label is the one in the attribute. axum also routes `HEAD` requests to a
+///   `GET` handler; those count as `GET`.
 #[cfg(feature = "axum")]
 pub use tachometer_macros::track_http;
 
