@@ -249,8 +249,8 @@ mod layer {
     }
 
     impl LayerSeries {
-        fn record(&self, method: Method, route: &Arc<str>, status: u16, started: Instant) {
-            let key = (method, route.clone(), status);
+        fn record(&self, method: Method, route: &str, status: u16, started: Instant) {
+            let key = (method, Arc::from(route), status);
             let cached = self
                 .map
                 .read()
@@ -363,11 +363,10 @@ mod layer {
             let record = (!crate::handles::OFF).then(|| Pending {
                 series: self.layer.series.clone(),
                 method: Method::from_name(request.method().as_str()),
-                route: matched
-                    .map_or_else(|| Arc::from(UNMATCHED_ROUTE), |p| Arc::from(p.as_str())),
+                left_to_handler: self.layer.unmatched_only && matched.is_some(),
+                route: matched.cloned(),
                 started: Instant::now(),
                 finished: false,
-                left_to_handler: self.layer.unmatched_only && matched.is_some(),
             });
             ResponseFuture {
                 inner: self.inner.call(request),
@@ -380,7 +379,8 @@ mod layer {
     struct Pending {
         series: Arc<LayerSeries>,
         method: Method,
-        route: Arc<str>,
+        /// The matched route template; `None` for a request that matched no route.
+        route: Option<MatchedPath>,
         started: Instant,
         finished: bool,
         /// A matched route under [`HttpMetricsLayer::unmatched_only`]: its handler records
@@ -398,8 +398,15 @@ mod layer {
                 Ok(response) => response.status().as_u16(),
                 Err(()) => STATUS_PANICKED,
             };
-            self.series
-                .record(self.method, &self.route, status, self.started);
+            self.record(status);
+        }
+
+        fn record(&self, status: u16) {
+            let route = self
+                .route
+                .as_ref()
+                .map_or(UNMATCHED_ROUTE, MatchedPath::as_str);
+            self.series.record(self.method, route, status, self.started);
         }
     }
 
@@ -408,13 +415,11 @@ mod layer {
             if self.finished || self.left_to_handler {
                 return;
             }
-            let status = if std::thread::panicking() {
+            self.record(if std::thread::panicking() {
                 STATUS_PANICKED
             } else {
                 STATUS_CLIENT_CLOSED
-            };
-            self.series
-                .record(self.method, &self.route, status, self.started);
+            });
         }
     }
 
