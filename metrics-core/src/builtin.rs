@@ -1,4 +1,37 @@
-//! The runtime's own metric families, named as in the metric contract.
+//! The runtime's own metric families: the metric contract.
+//!
+//! These names, kinds, labels and buckets are the contract tachometer keeps with
+//! dashboards and alert rules: every family below is rendered from start-up (with its
+//! `# HELP` and `# TYPE` lines), and they do not change between releases without notice.
+//!
+//! | name | kind | labels | recorded by | meaning |
+//! | --- | --- | --- | --- | --- |
+//! | `http_requests_total` | counter | `method`, `route`, `status` | `#[track_http]`, [`HttpMetricsLayer`](crate::HttpMetricsLayer) | HTTP requests finished, cancelled (499) or panicked (500) |
+//! | `http_request_duration_seconds` | histogram | `method`, `route`, `status` | the same | time from handler entry to response, cancellation or panic |
+//! | `websocket_connections_active` | gauge | `scope` | `#[ws_scoped]` | WebSocket connections open now |
+//! | `websocket_connections_opened_total` | counter | `scope` | `#[ws_scoped]` | WebSocket connections ever opened |
+//! | `websocket_connection_duration_seconds` | histogram | `scope` | `#[ws_scoped]` | how long closed connections stayed open |
+//! | `database_records` | gauge | `table` | `tachometer-db` | rows in a tracked table, exact or estimated; absent until the table's first successful refresh, never a made-up 0 |
+//! | `database_records_refresh_errors_total` | counter | `table` | `tachometer-db` | failed refreshes of `database_records` (unreachable database, missing table, timeout) |
+//! | `database_records_last_refresh_timestamp_seconds` | gauge | `table` | `tachometer-db` | Unix time of the table's last successful refresh: how stale `database_records` is |
+//! | `database_records_refresh_duration_seconds` | histogram | `table` | `tachometer-db` | time one refresh of one table took |
+//! | `database_updates_skipped_total` | counter | `type` | `tachometer-db`'s debouncer | database writes skipped because the same entity was written less than an interval ago |
+//!
+//! Label values:
+//!
+//! - `method`: `GET`, `HEAD`, `POST`, `PUT`, `PATCH`, `DELETE`, `OPTIONS`, `CONNECT`,
+//!   `TRACE`, anything else `other`.
+//! - `route`: the route template (`/v1/sessions/{id}`), never the raw path; requests that
+//!   match no route share `unmatched`, so probes of random paths cannot grow the series.
+//! - `status`: the numeric status of the response; `499` for a handler future dropped
+//!   before it answered (the client hung up), `500` for a handler that panicked.
+//! - `scope`: `user`, `session`, `machine` (present at 0 from start-up), or a scope the
+//!   application names in `#[ws_scoped("...")]`.
+//! - `table`: the label the application gives a tracked table, not necessarily its SQL name.
+//! - `type`: the kind of write the debouncer skipped (`session`, `machine`).
+//!
+//! Buckets are [`HTTP_DURATION_BUCKETS`], [`WEBSOCKET_DURATION_BUCKETS`] and
+//! [`REFRESH_DURATION_BUCKETS`]; [`Registry::set_buckets`] replaces them before first use.
 
 use crate::descriptor::{Descriptor, MetricKind};
 use crate::registry::Registry;

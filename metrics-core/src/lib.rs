@@ -8,8 +8,8 @@
 //! # The runtime
 //!
 //! - [`global()`] is the process registry. It exists from first use, with every built-in
-//!   family of the metric contract present, so nothing recorded before `/metrics` starts is
-//!   lost and a handle cached before set-up keeps counting afterwards.
+//!   family of the [metric contract](builtin) present, so nothing recorded before
+//!   `/metrics` starts is lost and a handle cached before set-up keeps counting afterwards.
 //! - Handles ([`Counter`], [`Gauge`], [`Histogram`]) are made once and written with atomic
 //!   instructions. Histograms fold each observation into its bucket on write: memory is
 //!   fixed per series, however long nobody scrapes. A histogram series keeps two shards
@@ -30,6 +30,28 @@
 //! opened.inc();
 //! assert!(registry.render().contains("websocket_connections_opened_total{scope=\"user\"} 1\n"));
 //! ```
+//!
+//! # Serving `/metrics`
+//!
+//! The exporter runs on the application's tokio runtime (the application depends on
+//! `tokio` itself; tachometer's macros do not need it). Keep the handle: dropping it stops
+//! the listener.
+//!
+//! ```no_run
+//! # async fn serve() -> Result<(), tachometer::ExporterError> {
+//! let metrics = tachometer::Exporter::builder()
+//!     .bind("127.0.0.1:9464".parse().unwrap())
+//!     .start()
+//!     .await?;
+//! println!("scrape http://{}/metrics", metrics.local_addr());
+//! // ... run the application; then, to wait for a scrape in flight:
+//! metrics.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! To serve `/metrics` from a router of your own instead, merge [`metrics_router`] into it,
+//! or [`ExporterBuilder::router`] for the builder's bearer token check too.
 //!
 //! # Errors
 //!
