@@ -200,10 +200,14 @@ impl Registry {
             if family.kind != MetricKind::Histogram {
                 return Err(ConfigError::NotAHistogram(name.to_owned()));
             }
-            if !read(&family.series).list.is_empty() {
+            // The series lock stays held while the buckets change, so no series can be made
+            // in between with the old ones (a new series reads the buckets under that lock).
+            let series = read(&family.series);
+            if !series.list.is_empty() {
                 return Err(ConfigError::AlreadyInUse(name.to_owned()));
             }
             *write(&family.buckets) = buckets.into();
+            drop(series);
         }
         families
             .bucket_overrides
