@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, LazyLock, PoisonError, RwLock};
+use std::sync::{Arc, LazyLock, OnceLock, PoisonError, RwLock};
 
 use crate::descriptor::{Descriptor, MetricKind, NameError, check_buckets};
 use crate::handles::{Counter, CounterCell, Gauge, GaugeCell, Histogram, HistogramCell};
@@ -34,8 +34,11 @@ enum LabelNames {
     /// Fixed at declaration; series are keyed by values in this order.
     Declared(&'static [&'static str]),
     /// Given per series (families created through the `metrics` facade); series are keyed by
-    /// alternating names and values.
-    PerSeries,
+    /// alternating names and values, sorted by name. Once a declared metric has adopted the
+    /// family, its label names are the only ones a series may have.
+    PerSeries {
+        adopted: OnceLock<&'static [&'static str]>,
+    },
 }
 
 struct Family {
@@ -247,16 +250,6 @@ impl Registry {
         )
     }
 
-    /// The buckets a declared histogram gets: those set with [`Registry::set_buckets`], or
-    /// the declared ones.
-    fn buckets_of(&self, desc: &Descriptor) -> Arc<[f64]> {
-        read(&self.inner.families)
-            .bucket_overrides
-            .get(desc.name)
-            .cloned()
-            .unwrap_or_else(|| desc.buckets.into())
-    }
-
     fn find(&self, name: &str) -> Option<Arc<Family>> {
         let families = read(&self.inner.families);
         families
@@ -267,9 +260,10 @@ impl Registry {
 
     /// The family for a declared descriptor, created on first use.
     fn declared_family(&self, desc: &'static Descriptor) -> Option<Arc<Family>> {
-        if let Some(family) = self.find(desc.name) {
-            return family
-                .adopt(desc, || self.buckets_of(desc))
+        if let Some(family) = self.find(desc.name)
+            && let LabelNames::Declared(names) = family.labels
+        {
+            return (family.kind == desc.kind && names == desc.labels)
                 .then_some(family)
                 .or_else(|| conflict(desc.name));
         }
@@ -277,20 +271,18 @@ impl Registry {
             tracing::error!(metric = desc.name, %error, "invalid metric descriptor; not registered");
             return None;
         }
+        // A family of the facade is adopted under the write lock, as `set_buckets` runs, so
+        // the two never interleave.
         let mut families = write(&self.inner.families);
+        let overridden = families.bucket_overrides.get(desc.name).cloned();
+        let buckets = overridden.unwrap_or_else(|| desc.buckets.into());
         if let Some(&i) = families.by_name.get(desc.name) {
             let family = families.list[i].clone();
-            let overridden = families.bucket_overrides.get(desc.name).cloned();
             return family
-                .adopt(desc, || overridden.unwrap_or_else(|| desc.buckets.into()))
+                .adopt(desc, buckets)
                 .then_some(family)
                 .or_else(|| conflict(desc.name));
         }
-        let buckets = families
-            .bucket_overrides
-            .get(desc.name)
-            .cloned()
-            .unwrap_or_else(|| desc.buckets.into());
         let family = Arc::new(Family {
             name: desc.name.into(),
             help: RwLock::new(desc.help.into()),
@@ -330,7 +322,9 @@ impl Registry {
             name: name.into(),
             help: RwLock::new(Box::from("")),
             kind,
-            labels: LabelNames::PerSeries,
+            labels: LabelNames::PerSeries {
+                adopted: OnceLock::new(),
+            },
             buckets: RwLock::new(buckets),
             series: RwLock::default(),
         });
@@ -342,7 +336,7 @@ impl Registry {
     pub(crate) fn describe_dynamic(&self, name: &str, kind: MetricKind, help: &str) {
         if let Some(family) = self.dynamic_family(name, kind) {
             let family = &family.0;
-            if matches!(family.labels, LabelNames::PerSeries) {
+            if matches!(family.labels, LabelNames::PerSeries { .. }) {
                 *write(&family.help) = help.into();
             }
         }
@@ -392,7 +386,13 @@ impl FamilyRef {
                 }
                 Some(CellRef(family.series_for(&values)))
             }
-            LabelNames::PerSeries => {
+            LabelNames::PerSeries { ref adopted } => {
+                if let Some(names) = adopted.get()
+                    && (pairs.len() != names.len()
+                        || !names.iter().all(|n| pairs.iter().any(|(p, _)| p == n)))
+                {
+                    return conflict(&family.name);
+                }
                 for (name, _) in &pairs {
                     if crate::descriptor::check_label_name(name).is_err() {
                         tracing::error!(metric = %family.name, label = name, "invalid label name; dropped");
@@ -434,43 +434,52 @@ impl CellRef {
 
 impl Family {
     /// Whether `desc` may write into this family. A family the `metrics` facade made first
-    /// (a `describe_counter!` or a `counter!` before the catalog registered) takes the
-    /// declared series as they come, with the declared HELP text when it had none, and the
-    /// declared (or configured) buckets while it has no series yet.
-    fn adopt(&self, desc: &Descriptor, buckets: impl FnOnce() -> Arc<[f64]>) -> bool {
+    /// (a `describe_counter!` or a `counter!` before the catalog registered) is adopted when
+    /// its series, if any, have the declared label names: it takes the declared series as
+    /// they come, with the declared HELP text when it had none and the declared (or
+    /// configured) buckets while it has no series yet. From then on it refuses series with
+    /// other label names, as a declared family does. Called with the registry's family lock
+    /// held for writing.
+    fn adopt(&self, desc: &'static Descriptor, buckets: Arc<[f64]>) -> bool {
         if self.kind != desc.kind {
             return false;
         }
-        match self.labels {
-            LabelNames::Declared(names) => names == desc.labels,
-            LabelNames::PerSeries => {
-                {
-                    let mut help = write(&self.help);
-                    if help.is_empty() {
-                        *help = desc.help.into();
-                    }
+        let adopted = match &self.labels {
+            LabelNames::Declared(names) => return *names == desc.labels,
+            LabelNames::PerSeries { adopted } => adopted,
+        };
+        if let Some(names) = adopted.get() {
+            return *names == desc.labels;
+        }
+        let mut declared: Vec<&str> = desc.labels.to_vec();
+        declared.sort_unstable();
+        let series = read(&self.series);
+        if series.index.keys().any(|key| key_names(key) != declared) {
+            return false;
+        }
+        if self.kind == MetricKind::Histogram {
+            let mut current = write(&self.buckets);
+            if **current != *buckets {
+                if !series.list.is_empty() {
+                    return false;
                 }
-                if self.kind == MetricKind::Histogram {
-                    let series = read(&self.series);
-                    let buckets = buckets();
-                    let mut current = write(&self.buckets);
-                    if **current != *buckets {
-                        if !series.list.is_empty() {
-                            return false;
-                        }
-                        *current = buckets;
-                    }
-                }
-                true
+                *current = buckets;
             }
         }
+        drop(series);
+        let mut help = write(&self.help);
+        if help.is_empty() {
+            *help = desc.help.into();
+        }
+        let _ = adopted.set(desc.labels);
+        true
     }
 
     /// The series of a declared metric with these label values, in the order of `names`.
     fn declared_series(&self, names: &[&str], values: &[&str]) -> Cell {
         match self.labels {
             LabelNames::Declared(_) => self.series_for(values),
-            LabelNames::PerSeries => {
+            LabelNames::PerSeries { .. } => {
                 let mut pairs: Vec<(&str, &str)> =
                     names.iter().copied().zip(values.iter().copied()).collect();
                 pairs.sort_unstable_by_key(|&(name, _)| name);
@@ -498,7 +507,7 @@ impl Family {
             LabelNames::Declared(names) => {
                 text::label_pairs(names.iter().copied().zip(key.iter().copied()))
             }
-            LabelNames::PerSeries => {
+            LabelNames::PerSeries { .. } => {
                 text::label_pairs(key.chunks_exact(2).map(|pair| (pair[0], pair[1])))
             }
         };
@@ -600,6 +609,20 @@ fn series_key(values: &[&str]) -> String {
     key
 }
 
+/// The label names in the key of a facade series (alternating names and values), in key
+/// order.
+fn key_names(key: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let mut rest = key;
+    while let Some((len, tail)) = rest.split_once(':') {
+        let Ok(len) = len.parse::<usize>() else { break };
+        let Some(part) = tail.get(..len) else { break };
+        parts.push(part);
+        rest = &tail[len..];
+    }
+    parts.into_iter().step_by(2).collect()
+}
+
 fn bound_label(bound: f64) -> String {
     let mut s = String::new();
     text::push_f64(&mut s, bound);
@@ -688,6 +711,123 @@ mod tests {
         });
         registry.histogram(&LATENCY, &[]).observe(0.75);
         assert!(registry.render().contains("job_seconds_count 1\n"));
+    }
+
+    #[test]
+    fn an_adopted_facade_family_keeps_the_declared_label_set() {
+        static OTHER_LABELS: Descriptor = Descriptor {
+            name: "jobs_total",
+            help: "Jobs run.",
+            kind: MetricKind::Counter,
+            labels: &["tenant"],
+            buckets: &[],
+        };
+        let registry = Registry::new();
+        let recorder = crate::Recorder::new(registry.clone());
+        metrics::with_local_recorder(&recorder, || {
+            metrics::describe_counter!("jobs_total", "Jobs run.");
+        });
+        registry.counter(&REQUESTS, &["fast"]).inc();
+        // Another label set, from the facade or from a second descriptor, goes nowhere.
+        metrics::with_local_recorder(&recorder, || {
+            metrics::counter!("jobs_total", "wrong" => "w").increment(1);
+            metrics::counter!("jobs_total", "queue" => "fast", "wrong" => "w").increment(1);
+        });
+        registry.counter(&OTHER_LABELS, &["acme"]).inc();
+        assert_eq!(
+            registry.render(),
+            "# HELP jobs_total Jobs run.\n# TYPE jobs_total counter\njobs_total{queue=\"fast\"} 1\n"
+        );
+    }
+
+    #[test]
+    fn a_facade_family_with_other_label_names_is_not_adopted() {
+        let registry = Registry::new();
+        let recorder = crate::Recorder::new(registry.clone());
+        metrics::with_local_recorder(&recorder, || {
+            metrics::counter!("jobs_total", "tenant" => "acme").increment(1);
+        });
+        registry.counter(&REQUESTS, &["fast"]).inc();
+        assert_eq!(
+            registry.render(),
+            "# HELP jobs_total No description given.\n# TYPE jobs_total counter\n\
+             jobs_total{tenant=\"acme\"} 1\n"
+        );
+    }
+
+    #[test]
+    fn an_invalid_descriptor_is_refused_when_the_facade_came_first() {
+        static UNSORTED: Descriptor = Descriptor {
+            name: "job_seconds",
+            help: "Job time.",
+            kind: MetricKind::Histogram,
+            labels: &[],
+            buckets: &[1.0, 0.5],
+        };
+        static RESERVED_LABEL: Descriptor = Descriptor {
+            name: "job_seconds",
+            help: "Job time.",
+            kind: MetricKind::Histogram,
+            labels: &["le"],
+            buckets: &[0.5, 1.0],
+        };
+        let registry = Registry::new();
+        let recorder = crate::Recorder::new(registry.clone());
+        metrics::with_local_recorder(&recorder, || {
+            metrics::describe_histogram!("job_seconds", "Job time.");
+        });
+        registry.histogram(&UNSORTED, &[]).observe(0.7);
+        registry.histogram(&RESERVED_LABEL, &["x"]).observe(0.7);
+        assert_eq!(
+            registry.render(),
+            "# HELP job_seconds Job time.\n# TYPE job_seconds histogram\n"
+        );
+    }
+
+    #[test]
+    fn set_buckets_racing_the_adoption_of_a_facade_histogram_neither_deadlocks_nor_is_lost() {
+        static BUCKETED: Descriptor = Descriptor {
+            name: "raced_seconds",
+            help: "Raced.",
+            kind: MetricKind::Histogram,
+            labels: &["id"],
+            buckets: &[0.5, 1.0],
+        };
+        for _ in 0..200 {
+            let registry = Registry::new();
+            let recorder = crate::Recorder::new(registry.clone());
+            metrics::with_local_recorder(&recorder, || {
+                metrics::describe_histogram!("raced_seconds", "Raced.");
+            });
+            let configured = std::thread::scope(|scope| {
+                let writers: Vec<_> = (0..3)
+                    .map(|t| {
+                        let registry = &registry;
+                        scope.spawn(move || {
+                            for i in 0..20 {
+                                let id = format!("{t}-{i}");
+                                registry.histogram(&BUCKETED, &[&id]).observe(0.7);
+                            }
+                        })
+                    })
+                    .collect();
+                let configured = registry.set_buckets("raced_seconds", &[2.0]).is_ok();
+                for writer in writers {
+                    writer.join().unwrap();
+                }
+                configured
+            });
+            let text = registry.render();
+            let le_2 = text.matches("le=\"2\"").count();
+            let le_half = text.matches("le=\"0.5\"").count();
+            // Either the configuration came first and every series has its bucket, or it
+            // came too late, said so, and every series has the declared ones.
+            if configured {
+                assert_eq!((le_2, le_half), (60, 0), "{text}");
+            } else {
+                assert_eq!((le_2, le_half), (0, 60), "{text}");
+            }
+        }
     }
 
     #[test]
