@@ -1,5 +1,6 @@
 //! HTTP request metrics: the guard `#[track_http]` expands to, and a tower layer.
 
+use std::cell::Cell;
 use std::fmt;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU16, Ordering};
@@ -186,21 +187,9 @@ impl HttpGuard {
     pub fn finish(mut self, status: u16) {
         self.finished = true;
         self.route.record(status, self.started);
-    }
-
-    /// Records the request with the status of `response`, and marks the response as
-    /// recorded so that an [`HttpMetricsLayer`] around the router does not count it again.
-    #[cfg(feature = "axum")]
-    pub fn finish_response(self, response: &mut axum::response::Response) {
-        response.extensions_mut().insert(RecordedByHandler);
-        self.finish(response.status().as_u16());
+        mark_recorded();
     }
 }
-
-/// Marks a response whose request a `#[track_http]` handler has recorded.
-#[cfg(feature = "axum")]
-#[derive(Clone, Copy, Debug)]
-struct RecordedByHandler;
 
 impl Drop for HttpGuard {
     fn drop(&mut self) {
@@ -211,8 +200,22 @@ impl Drop for HttpGuard {
                 STATUS_CLIENT_CLOSED
             };
             self.route.record(status, self.started);
+            mark_recorded();
         }
     }
+}
+
+thread_local! {
+    /// Set when an [`HttpGuard`] records. An `HttpMetricsLayer` clears it before it polls or
+    /// drops the request's future on this thread and reads it afterwards: a request whose
+    /// handler recorded it is not counted a second time, whatever the layers in between did
+    /// to the response.
+    static HANDLER_RECORDED: Cell<bool> = const { Cell::new(false) };
+}
+
+fn mark_recorded() {
+    // During thread teardown there is no layer left to tell.
+    let _ = HANDLER_RECORDED.try_with(|recorded| recorded.set(true));
 }
 
 /// Route label given to requests that matched no route.
@@ -234,7 +237,7 @@ mod layer {
     use http::{Request, Response};
 
     use super::{
-        Method, RecordedByHandler, STATUS_CLIENT_CLOSED, STATUS_PANICKED, StatusSeries,
+        HANDLER_RECORDED, Method, STATUS_CLIENT_CLOSED, STATUS_PANICKED, StatusSeries,
         UNMATCHED_ROUTE,
     };
     use crate::registry::{Registry, global};
@@ -270,10 +273,18 @@ mod layer {
     /// A tower layer that records `http_requests_total` and `http_request_duration_seconds`
     /// for the requests of an axum router.
     ///
-    /// The route label is the matched route template (axum's `MatchedPath`); every request
-    /// that matched no route shares `route="unmatched"`, so scanners probing random paths add
-    /// one series per method and status, not one per path. Apply it with `Router::layer` so
-    /// that it also sees the fallback.
+    /// It records every request that no `#[track_http]` handler recorded, so a router whose
+    /// handlers carry the attribute counts each request exactly once: requests to handlers
+    /// without the attribute, requests an extractor rejected before a handler body ran (a
+    /// `Path` that does not parse: 400), methods a route does not serve (405), and requests
+    /// that matched no route. The route label is the matched route template (axum's
+    /// `MatchedPath`); every request that matched no route shares `route="unmatched"`, so
+    /// scanners probing random paths add one series per method and status, not one per path.
+    /// Apply it with `Router::layer` so that it also sees the fallback.
+    ///
+    /// The layer learns that a handler recorded a request while it polls or drops the
+    /// request's future, on the same thread; a middleware inside it that moves the handler
+    /// to a task of its own hides that, and the request is counted by both.
     #[derive(Clone)]
     pub struct HttpMetricsLayer {
         series: Arc<LayerSeries>,
@@ -313,15 +324,8 @@ mod layer {
             }
         }
 
-        /// Leaves the requests of matched routes to the handlers' `#[track_http]`. Use it on
-        /// a router whose handlers carry the attribute, so that no request is counted twice.
-        ///
-        /// The layer still records a matched request that never reached a handler body and
-        /// so was not recorded there: an extractor's rejection (a `Path` that does not
-        /// parse, a JSON body that does not deserialize) or a method the route does not
-        /// serve (405). A matched request dropped before it answers is left to the handler,
-        /// which records it as 499 if its body had started.
-        #[must_use]
+        /// Records only the requests that matched no route, and leaves every matched route
+        /// alone, whether or not its handler records.
         pub fn unmatched_only(mut self) -> Self {
             self.unmatched_only = true;
             self
@@ -360,47 +364,31 @@ mod layer {
 
         fn call(&mut self, request: Request<B>) -> Self::Future {
             let matched = request.extensions().get::<MatchedPath>();
-            let record = (!crate::handles::OFF).then(|| Pending {
+            let skip = crate::handles::OFF || (self.layer.unmatched_only && matched.is_some());
+            let record = (!skip).then(|| Pending {
                 series: self.layer.series.clone(),
                 method: Method::from_name(request.method().as_str()),
-                left_to_handler: self.layer.unmatched_only && matched.is_some(),
                 route: matched.cloned(),
                 started: Instant::now(),
-                finished: false,
             });
             ResponseFuture {
-                inner: self.inner.call(request),
+                inner: Some(self.inner.call(request)),
                 record,
+                handler_recorded: false,
             }
         }
     }
 
-    /// A request being timed; records on drop unless finished first.
+    /// A request being timed.
     struct Pending {
         series: Arc<LayerSeries>,
         method: Method,
         /// The matched route template; `None` for a request that matched no route.
         route: Option<MatchedPath>,
         started: Instant,
-        finished: bool,
-        /// A matched route under [`HttpMetricsLayer::unmatched_only`]: its handler records
-        /// it, so the layer records only a response the handler did not mark.
-        left_to_handler: bool,
     }
 
     impl Pending {
-        fn finish<ResBody>(mut self, response: Result<&Response<ResBody>, ()>) {
-            self.finished = true;
-            let status = match response {
-                Ok(response) if response.extensions().get::<RecordedByHandler>().is_some() => {
-                    return;
-                }
-                Ok(response) => response.status().as_u16(),
-                Err(()) => STATUS_PANICKED,
-            };
-            self.record(status);
-        }
-
         fn record(&self, status: u16) {
             let route = self
                 .route
@@ -410,16 +398,24 @@ mod layer {
         }
     }
 
-    impl Drop for Pending {
+    /// Watches [`HANDLER_RECORDED`] for the span of one poll or drop of a request's future,
+    /// unwinding included, and restores the value an enclosing layer was watching.
+    struct Watch<'a> {
+        recorded: &'a mut bool,
+        outer: bool,
+    }
+
+    impl<'a> Watch<'a> {
+        fn start(recorded: &'a mut bool) -> Self {
+            let outer = HANDLER_RECORDED.with(|flag| flag.replace(false));
+            Self { recorded, outer }
+        }
+    }
+
+    impl Drop for Watch<'_> {
         fn drop(&mut self) {
-            if self.finished || self.left_to_handler {
-                return;
-            }
-            self.record(if std::thread::panicking() {
-                STATUS_PANICKED
-            } else {
-                STATUS_CLIENT_CLOSED
-            });
+            let here = HANDLER_RECORDED.with(|flag| flag.replace(self.outer));
+            *self.recorded |= here;
         }
     }
 
@@ -427,8 +423,29 @@ mod layer {
         /// The future of [`HttpMetricsService`].
         pub struct ResponseFuture<F> {
             #[pin]
-            inner: F,
+            inner: Option<F>,
             record: Option<Pending>,
+            handler_recorded: bool,
+        }
+
+        impl<F> PinnedDrop for ResponseFuture<F> {
+            fn drop(this: Pin<&mut Self>) {
+                let mut this = this.project();
+                {
+                    // Dropping an unfinished handler future lets its guard record.
+                    let _watch = Watch::start(this.handler_recorded);
+                    this.inner.set(None);
+                }
+                if let Some(record) = this.record.take()
+                    && !*this.handler_recorded
+                {
+                    record.record(if std::thread::panicking() {
+                        STATUS_PANICKED
+                    } else {
+                        STATUS_CLIENT_CLOSED
+                    });
+                }
+            }
         }
     }
 
@@ -440,9 +457,22 @@ mod layer {
 
         fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
             let this = self.project();
-            let output = std::task::ready!(this.inner.poll(cx));
-            if let Some(record) = this.record.take() {
-                record.finish(output.as_ref().map_err(|_| ()));
+            let Some(inner) = this.inner.as_pin_mut() else {
+                // `inner` is emptied only when the future is dropped.
+                return Poll::Pending;
+            };
+            let polled = {
+                let _watch = Watch::start(this.handler_recorded);
+                inner.poll(cx)
+            };
+            let output = std::task::ready!(polled);
+            if let Some(record) = this.record.take()
+                && !*this.handler_recorded
+            {
+                record.record(match &output {
+                    Ok(response) => response.status().as_u16(),
+                    Err(_) => STATUS_PANICKED,
+                });
             }
             Poll::Ready(output)
         }

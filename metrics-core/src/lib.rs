@@ -145,8 +145,8 @@ pub use ws::{Scope, WsConnection, WsScope};
 ///
 /// - Requests that match no route never reach a handler, and neither do requests an
 ///   extractor rejects (a `Path` that does not parse: 400) or whose method the route does
-///   not serve (405). Count them with [`HttpMetricsLayer::unmatched_only`] on the router:
-///   it records exactly the requests no `#[track_http]` handler recorded.
+///   not serve (405). Count them with [`HttpMetricsLayer`] on the router: it records
+///   exactly the requests no `#[track_http]` handler recorded.
 /// - The `method` label is the one in the attribute. axum also routes `HEAD` requests to a
 ///   `GET` handler; those count as `GET`.
 #[cfg(feature = "axum")]

@@ -354,8 +354,8 @@ fn expand_handler(args: &Args, function: ItemFn) -> TokenStream {
         #route_static
         let #guard = __TACHOMETER_ROUTE.start();
         let #output = __tachometer_output::<#output_type, _>(async move #block).await;
-        let mut #response: ::tachometer::__private::Response = #into_response;
-        #guard.finish_response(&mut #response);
+        let #response: ::tachometer::__private::Response = #into_response;
+        #guard.finish(#response.status().as_u16());
         #response
     };
 

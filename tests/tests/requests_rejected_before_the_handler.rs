@@ -1,7 +1,7 @@
 //! Requests that match a route but never reach the `#[track_http]` handler's body: an
 //! extractor rejects them (400) or the route does not serve their method (405). The handler
-//! cannot record them, so `HttpMetricsLayer::unmatched_only` does, under the route template;
-//! a request the handler recorded is not counted a second time.
+//! cannot record them, so `HttpMetricsLayer` does, under the route template; a request the
+//! handler recorded is not counted a second time.
 
 use std::net::SocketAddr;
 
@@ -35,7 +35,7 @@ async fn requests_rejected_before_the_handler_are_counted_once_under_their_route
     let app = listener.local_addr().unwrap();
     let router = Router::new()
         .route("/rejected/{id}", get(item))
-        .layer(HttpMetricsLayer::new().unmatched_only());
+        .layer(HttpMetricsLayer::new());
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
 
     assert_eq!(status_of(app, "GET", "/rejected/7").await, 200);

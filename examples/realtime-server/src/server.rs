@@ -151,9 +151,10 @@ pub(crate) async fn start(config: ServerConfig) -> Result<RunningServer, ServerE
         shutdown: shutdown.clone(),
         tasks: TaskTracker::new(),
     };
-    // Every handler records itself (`#[track_http]`); the layer counts only what matched no route.
+    // Every handler records itself (`#[track_http]`); the layer counts what no handler recorded:
+    // paths that match no route, extractor rejections, methods a route does not serve.
     let app = routes()
-        .layer(HttpMetricsLayer::new().unmatched_only())
+        .layer(HttpMetricsLayer::new())
         .with_state(state.clone());
 
     let table_counter = start_table_counter(&config.database_url, config.refresh_interval)?;
