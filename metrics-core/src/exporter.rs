@@ -111,10 +111,11 @@ impl ExporterBuilder {
         self
     }
 
-    /// Requires `Authorization: Bearer <token>` on every scrape.
+    /// Requires `Authorization: Bearer <token>` on every scrape. White space around the
+    /// token (the line break of a token file) is not part of it.
     #[must_use]
     pub fn bearer_token(mut self, token: impl Into<String>) -> Self {
-        self.token = Some(Arc::from(token.into()));
+        self.token = Some(Arc::from(token.into().trim()));
         self
     }
 
@@ -145,7 +146,7 @@ impl ExporterBuilder {
         if self.addr.port() == PROMETHEUS_PORT {
             return Err(ExporterError::ReservedPort);
         }
-        if self.token.as_deref().is_some_and(|t| t.trim().is_empty()) {
+        if self.token.as_deref().is_some_and(str::is_empty) {
             return Err(ExporterError::EmptyToken);
         }
         let listener = TcpListener::bind(self.addr)

@@ -97,6 +97,23 @@ async fn a_bearer_token_is_required_when_configured() {
 }
 
 #[tokio::test]
+async fn a_token_read_from_a_file_with_its_line_break_still_matches() {
+    let handle = Exporter::builder()
+        .bind(loopback_any_port())
+        .registry(Registry::with_builtins())
+        .bearer_token("s3cret\n")
+        .start()
+        .await
+        .unwrap();
+    let addr = handle.local_addr();
+    assert_eq!(
+        get(addr, &[("Authorization", "Bearer s3cret")]).await.0,
+        200
+    );
+    handle.shutdown().await;
+}
+
+#[tokio::test]
 async fn an_empty_bearer_token_is_refused_at_start() {
     for token in ["", "   "] {
         let refused = Exporter::builder()
