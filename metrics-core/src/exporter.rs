@@ -61,19 +61,25 @@ async fn serve_metrics(State(endpoint): State<Endpoint>, headers: HeaderMap) -> 
 }
 
 fn authorized(headers: &HeaderMap, token: &str) -> bool {
-    // The scheme is case-insensitive (RFC 9110); the token is compared exactly.
+    // The scheme is case-insensitive (RFC 9110); the token is compared exactly, as bytes, so
+    // a token outside ASCII matches the same bytes sent in the header.
     let Some(given) = headers
         .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .and_then(|(scheme, rest)| scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim()))
+        .map(HeaderValue::as_bytes)
+        .and_then(|v| {
+            let space = v.iter().position(|&b| b == b' ')?;
+            let (scheme, rest) = v.split_at(space);
+            scheme
+                .eq_ignore_ascii_case(b"bearer")
+                .then(|| rest.trim_ascii())
+        })
     else {
         return false;
     };
     // Compare in time independent of where the first difference lies.
     given.len() == token.len()
         && given
-            .bytes()
+            .iter()
             .zip(token.bytes())
             .fold(0u8, |acc, (a, b)| acc | (a ^ b))
             == 0

@@ -114,6 +114,27 @@ async fn a_token_read_from_a_file_with_its_line_break_still_matches() {
 }
 
 #[tokio::test]
+async fn a_token_outside_ascii_matches_its_own_bytes() {
+    let handle = Exporter::builder()
+        .bind(loopback_any_port())
+        .registry(Registry::with_builtins())
+        .bearer_token("pässwörd")
+        .start()
+        .await
+        .unwrap();
+    let addr = handle.local_addr();
+    assert_eq!(
+        get(addr, &[("Authorization", "Bearer pässwörd")]).await.0,
+        200
+    );
+    assert_eq!(
+        get(addr, &[("Authorization", "Bearer passwort")]).await.0,
+        401
+    );
+    handle.shutdown().await;
+}
+
+#[tokio::test]
 async fn an_empty_bearer_token_is_refused_at_start() {
     for token in ["", "   "] {
         let refused = Exporter::builder()
