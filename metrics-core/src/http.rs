@@ -407,14 +407,20 @@ mod layer {
 
     impl<'a> Watch<'a> {
         fn start(recorded: &'a mut bool) -> Self {
-            let outer = HANDLER_RECORDED.with(|flag| flag.replace(false));
+            // `try_with`: a future dropped while its thread shuts down finds no flag, and a
+            // panic here could abort an unwinding thread.
+            let outer = HANDLER_RECORDED
+                .try_with(|flag| flag.replace(false))
+                .unwrap_or(false);
             Self { recorded, outer }
         }
     }
 
     impl Drop for Watch<'_> {
         fn drop(&mut self) {
-            let here = HANDLER_RECORDED.with(|flag| flag.replace(self.outer));
+            let here = HANDLER_RECORDED
+                .try_with(|flag| flag.replace(self.outer))
+                .unwrap_or(false);
             *self.recorded |= here;
         }
     }
