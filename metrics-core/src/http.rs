@@ -282,9 +282,16 @@ mod layer {
     /// scanners probing random paths add one series per method and status, not one per path.
     /// Apply it with `Router::layer` so that it also sees the fallback.
     ///
+    /// Several layers on one request (stacked, or one on a nested router and one outside)
+    /// count it once, under the innermost layer's route.
+    ///
+    /// # Limitations
+    ///
     /// The layer learns that a handler recorded a request while it polls or drops the
-    /// request's future, on the same thread; a middleware inside it that moves the handler
-    /// to a task of its own hides that, and the request is counted by both.
+    /// request's future, on the same thread. So a middleware inside it that moves the
+    /// handler to a task of its own hides the handler's count, and the request is counted
+    /// twice; and a handler that itself sends a request through a router *without* this
+    /// layer, to a `#[track_http]` handler there, hides its own request from the layer.
     #[derive(Clone)]
     pub struct HttpMetricsLayer {
         series: Arc<LayerSeries>,
@@ -362,7 +369,7 @@ mod layer {
             self.inner.poll_ready(cx)
         }
 
-        fn call(&mut self, request: Request<B>) -> Self::Future {
+        fn call(&mut self, mut request: Request<B>) -> Self::Future {
             let matched = request.extensions().get::<MatchedPath>();
             let skip = crate::handles::OFF || (self.layer.unmatched_only && matched.is_some());
             let record = (!skip).then(|| Pending {
@@ -371,13 +378,29 @@ mod layer {
                 route: matched.cloned(),
                 started: Instant::now(),
             });
+            // A second layer on the same request (stacked, or on a nested router) reports to
+            // the first one whether the request got counted; a request a handler builds and
+            // sends through another router is a new request and is counted on its own.
+            let nested = request
+                .extensions()
+                .get::<UnderHttpMetricsLayer>()
+                .is_some();
+            if record.is_some() && !nested {
+                request.extensions_mut().insert(UnderHttpMetricsLayer);
+            }
             ResponseFuture {
                 inner: Some(self.inner.call(request)),
                 record,
+                nested,
                 handler_recorded: false,
+                unwound: false,
             }
         }
     }
+
+    /// Marks a request that an [`HttpMetricsLayer`] is already counting.
+    #[derive(Clone, Copy, Debug)]
+    struct UnderHttpMetricsLayer;
 
     /// A request being timed.
     struct Pending {
@@ -399,29 +422,50 @@ mod layer {
     }
 
     /// Watches [`HANDLER_RECORDED`] for the span of one poll or drop of a request's future,
-    /// unwinding included, and restores the value an enclosing layer was watching.
+    /// unwinding included, and restores the value an enclosing layer was watching; for a
+    /// layer nested on the same request, a count seen here is passed on to it.
     struct Watch<'a> {
         recorded: &'a mut bool,
+        unwound: &'a mut bool,
+        nested: bool,
         outer: bool,
     }
 
     impl<'a> Watch<'a> {
-        fn start(recorded: &'a mut bool) -> Self {
+        fn start(recorded: &'a mut bool, unwound: &'a mut bool, nested: bool) -> Self {
             // `try_with`: a future dropped while its thread shuts down finds no flag, and a
             // panic here could abort an unwinding thread.
             let outer = HANDLER_RECORDED
                 .try_with(|flag| flag.replace(false))
                 .unwrap_or(false);
-            Self { recorded, outer }
+            Self {
+                recorded,
+                unwound,
+                nested,
+                outer,
+            }
         }
     }
 
     impl Drop for Watch<'_> {
         fn drop(&mut self) {
-            let here = HANDLER_RECORDED
-                .try_with(|flag| flag.replace(self.outer))
-                .unwrap_or(false);
-            *self.recorded |= here;
+            let _ = HANDLER_RECORDED.try_with(|flag| {
+                let here = flag.get();
+                *self.recorded |= here;
+                flag.set(self.outer || (self.nested && here));
+            });
+            if std::thread::panicking() {
+                *self.unwound = true;
+            }
+        }
+    }
+
+    /// The status of a request whose future was dropped before it answered.
+    fn dropped_status(unwound: bool) -> u16 {
+        if unwound || std::thread::panicking() {
+            STATUS_PANICKED
+        } else {
+            STATUS_CLIENT_CLOSED
         }
     }
 
@@ -431,7 +475,11 @@ mod layer {
             #[pin]
             inner: Option<F>,
             record: Option<Pending>,
+            // Another layer on the same request waits to hear whether it got counted.
+            nested: bool,
             handler_recorded: bool,
+            // A poll panicked: a middleware outside caught it and drops the future later.
+            unwound: bool,
         }
 
         impl<F> PinnedDrop for ResponseFuture<F> {
@@ -439,17 +487,16 @@ mod layer {
                 let mut this = this.project();
                 {
                     // Dropping an unfinished handler future lets its guard record.
-                    let _watch = Watch::start(this.handler_recorded);
+                    let _watch = Watch::start(this.handler_recorded, this.unwound, *this.nested);
                     this.inner.set(None);
                 }
                 if let Some(record) = this.record.take()
                     && !*this.handler_recorded
                 {
-                    record.record(if std::thread::panicking() {
-                        STATUS_PANICKED
-                    } else {
-                        STATUS_CLIENT_CLOSED
-                    });
+                    record.record(dropped_status(*this.unwound));
+                    if *this.nested {
+                        super::mark_recorded();
+                    }
                 }
             }
         }
@@ -468,7 +515,7 @@ mod layer {
                 return Poll::Pending;
             };
             let polled = {
-                let _watch = Watch::start(this.handler_recorded);
+                let _watch = Watch::start(this.handler_recorded, this.unwound, *this.nested);
                 inner.poll(cx)
             };
             let output = std::task::ready!(polled);
@@ -479,6 +526,9 @@ mod layer {
                     Ok(response) => response.status().as_u16(),
                     Err(_) => STATUS_PANICKED,
                 });
+                if *this.nested {
+                    super::mark_recorded();
+                }
             }
             Poll::Ready(output)
         }

@@ -129,6 +129,9 @@ pub use ws::{Scope, WsConnection, WsScope};
 /// - `METHOD`: one of `GET`, `HEAD`, `POST`, `PUT`, `PATCH`, `DELETE`, `OPTIONS`,
 ///   `CONNECT`, `TRACE`, upper case.
 /// - the route template, a string literal starting with `/`; give the same one to the router.
+///   Under `Router::nest`, write the whole template, prefix included
+///   (`"/v1/users/{id}"` for `.nest("/v1", Router::new().route("/users/{id}", ..))`), so that
+///   it matches what [`HttpMetricsLayer`] records for the requests the handler never sees.
 ///
 /// # Errors
 ///

@@ -196,3 +196,85 @@ async fn handlers_without_the_attribute_are_counted_by_the_layer_cancelled_or_no
     assert_eq!(requests_of("/once/untracked-hang-up").await, one("499"));
     assert_eq!(requests_of("/once/untracked").await, one("200"));
 }
+
+#[tachometer::track_http(GET, "/once/stacked/tracked")]
+async fn stacked_tracked() -> &'static str {
+    "fine"
+}
+
+#[tokio::test]
+async fn two_layers_on_one_request_count_it_once() {
+    let app = serve(
+        Router::new()
+            .route("/once/stacked/tracked", get(stacked_tracked))
+            .route("/once/stacked/untracked", get(untracked))
+            .layer(HttpMetricsLayer::new())
+            .layer(HttpMetricsLayer::new()),
+    )
+    .await;
+    for path in ["/once/stacked/tracked", "/once/stacked/untracked"] {
+        assert_eq!(
+            get_within(app, path, Duration::from_secs(5)).await,
+            Some(200)
+        );
+    }
+    assert_eq!(requests_of("/once/stacked/tracked").await, one("200"));
+    assert_eq!(requests_of("/once/stacked/untracked").await, one("200"));
+}
+
+#[tachometer::track_http(GET, "/once/nested/api/tracked")]
+async fn nested_tracked() -> &'static str {
+    "fine"
+}
+
+async fn api_not_found() -> StatusCode {
+    StatusCode::NOT_FOUND
+}
+
+#[tokio::test]
+async fn a_layer_on_a_nested_router_and_one_outside_count_each_request_once() {
+    let api = Router::new()
+        .route("/tracked", get(nested_tracked))
+        .route("/untracked", get(untracked))
+        .fallback(api_not_found)
+        .layer(HttpMetricsLayer::new());
+    let app = serve(
+        Router::new()
+            .nest("/once/nested/api", api)
+            .layer(HttpMetricsLayer::new().unmatched_only()),
+    )
+    .await;
+    for (path, status) in [
+        ("/once/nested/api/tracked", 200),
+        ("/once/nested/api/untracked", 200),
+    ] {
+        assert_eq!(
+            get_within(app, path, Duration::from_secs(5)).await,
+            Some(status)
+        );
+    }
+    let missing = get_within(app, "/once/nested/api/missing", Duration::from_secs(5)).await;
+    assert_eq!(missing, Some(404));
+    assert_eq!(requests_of("/once/nested/api/tracked").await, one("200"));
+    assert_eq!(requests_of("/once/nested/api/untracked").await, one("200"));
+    // The nested router's fallback: no other test of this binary leaves the routes.
+    assert_eq!(requests_of("unmatched").await, one("404"));
+}
+
+async fn untracked_panicking() -> &'static str {
+    panic!("the handler fails")
+}
+
+#[tokio::test]
+async fn a_panic_caught_outside_the_layer_counts_as_500() {
+    let app = serve(
+        Router::new()
+            .route("/once/caught-outside", get(untracked_panicking))
+            .layer(HttpMetricsLayer::new())
+            .layer(tower_http::catch_panic::CatchPanicLayer::new()),
+    )
+    .await;
+    let status = get_within(app, "/once/caught-outside", Duration::from_secs(5)).await;
+    assert_eq!(status, Some(500));
+    assert_eq!(requests_of("/once/caught-outside").await, one("500"));
+}
