@@ -3,8 +3,7 @@
 
 mod common;
 
-use common::{start_server, stop_server};
-use tokio::process::Command;
+use common::{load_command, start_server, stop_server};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn load_against_another_servers_metrics_reports_mismatch_and_fails() {
@@ -12,14 +11,7 @@ async fn load_against_another_servers_metrics_reports_mismatch_and_fails() {
     let loaded = start_server(&dir.path().join("loaded.db").to_string_lossy(), None).await;
     let idle = start_server(&dir.path().join("idle.db").to_string_lossy(), None).await;
 
-    let output = Command::new(env!("CARGO_BIN_EXE_realtime-server"))
-        .args([
-            "load",
-            "--target",
-            &loaded.api,
-            "--metrics-url",
-            &idle.metrics,
-        ])
+    let output = load_command(&loaded.api, &idle.metrics)
         .args(["--clients", "2", "--duration", "2s", "--settle", "3s"])
         .output()
         .await

@@ -4,8 +4,7 @@
 
 mod common;
 
-use common::{promtool, promtool_check, scrape, start_server, stop_server};
-use tokio::process::Command;
+use common::{load_command, promtool, promtool_check, scrape, start_server, stop_server};
 
 /// Families that only have samples once each macro and the table counter did their work.
 const USED: [&str; 8] = [
@@ -24,14 +23,7 @@ const USED: [&str; 8] = [
 async fn exposition_after_every_macro_ran() -> String {
     let dir = tempfile::tempdir().expect("temporary folder");
     let server = start_server(&dir.path().join("names.db").to_string_lossy(), None).await;
-    let output = Command::new(env!("CARGO_BIN_EXE_realtime-server"))
-        .args([
-            "load",
-            "--target",
-            &server.api,
-            "--metrics-url",
-            &server.metrics,
-        ])
+    let output = load_command(&server.api, &server.metrics)
         .args(["--clients", "1", "--duration", "2s", "--settle", "30s"])
         .output()
         .await

@@ -18,7 +18,8 @@ use std::time::Duration;
 mod common;
 
 use common::{
-    PATIENCE, Server, find_on_path, missing, promtool_check, scrape, start_server, stop_server,
+    PATIENCE, Server, find_on_path, load_command, missing, promtool_check, scrape, start_server,
+    stop_server,
 };
 use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
 use serde_json::Value;
@@ -183,14 +184,7 @@ impl Prometheus {
 /// Runs the load generator binary against the server; returns its JSON report.
 async fn run_load(server: &Server, dir: &Path) -> Value {
     let report_path = dir.join("report.json");
-    let output = Command::new(env!("CARGO_BIN_EXE_realtime-server"))
-        .args([
-            "load",
-            "--target",
-            &server.api,
-            "--metrics-url",
-            &server.metrics,
-        ])
+    let output = load_command(&server.api, &server.metrics)
         .args([
             "--clients",
             "6",

@@ -25,6 +25,14 @@ pub(crate) struct Server {
     pub(crate) metrics: String,
 }
 
+/// `realtime-server load` against the API at `target`, comparing with the `/metrics` at
+/// `metrics_url`; the caller adds the load's options and runs it.
+pub(crate) fn load_command(target: &str, metrics_url: &str) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_realtime-server"));
+    command.args(["load", "--target", target, "--metrics-url", metrics_url]);
+    command
+}
+
 /// Starts the server on ephemeral loopback ports with the given database; its log goes to
 /// `log` (or nowhere). The process is killed if the `Server` is dropped while still running.
 pub(crate) async fn start_server(database_url: &str, log: Option<&Path>) -> Server {
